@@ -1,0 +1,228 @@
+"""The `vangnet` command line: demo, database, cases and the local Prefect server.
+
+Prefect is imported only by the commands that run flows, after the environment points it at our
+server. Errors print what was wrong and what to do, with a non-zero exit code, never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import traceback
+from datetime import datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+import store
+from flows.errors import VangnetError
+from flows.settings import Settings
+
+app = typer.Typer(help="vangnet: gemeentelijke vangnetters from UWV signal to invoice.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+db_app = typer.Typer(help="The state store (database).", no_args_is_help=True)
+cases_app = typer.Typer(help="Cases (one per vangnetter).", no_args_is_help=True)
+server_app = typer.Typer(help="The local Prefect server under var/prefect.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(cases_app, name="cases")
+app.add_typer(server_app, name="server")
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"vangnet {version('vangnet')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
+                                                         help="Show the version and exit.")] = None,
+) -> None:
+    """vangnet: gemeentelijke vangnetters from UWV signal to invoice."""
+
+
+# -- demo -----------------------------------------------------------------------------------------
+@app.command()
+def demo(
+    scenario: Annotated[Optional[Path], typer.Option(help="Scenario file with vandaag and signalen.")] = None,
+) -> None:
+    """Run the whole chain locally: IB simulator → intake flow → cases with WVP dates."""
+    from flows import prefect_server
+    from flows.demo import DEMO_SCENARIO, run_demo
+
+    settings = Settings()
+    scenario = scenario or DEMO_SCENARIO
+    if not scenario.is_file():
+        raise VangnetError(f"Scenario file {scenario} does not exist.", hint="Give an existing --scenario file.")
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=console, transient=False) as progress:
+        task = progress.add_task("Migrating the database", total=5)
+
+        def step(description: str) -> None:
+            progress.update(task, advance=1, description=description)
+
+        store.upgrade(settings.resolved_database_url)
+        step("Starting or reusing the local Prefect server (first start takes ~15 s)")
+        prefect_server.ensure_server(settings)
+        prefect_server.apply_prefect_env(settings)
+        result = run_demo(settings, scenario, step)
+        progress.update(task, completed=5, description="Done")
+    _print_cases(result.cases)
+    if result.quarantine:
+        table = Table(title="Quarantine", title_justify="left")
+        table.add_column("bericht_id")
+        table.add_column("reden")
+        for row in result.quarantine:
+            table.add_row(row["bericht_id"] or "-", row["reden"])
+        console.print(table)
+    console.print("Intake counts: " + ", ".join(f"{k}={v}" for k, v in result.counts.items()))
+    console.print(f"Prefect UI (keeps running): [bold]{result.prefect_ui}[/bold]  —  stop it with "
+                  "`vangnet server stop`.")
+
+
+# -- db -------------------------------------------------------------------------------------------
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database to the current schema."""
+    url = Settings().resolved_database_url
+    store.upgrade(url)
+    console.print(f"Database {store.safe_url(url)} is at revision {store.current_revision(url)}.")
+
+
+# -- cases ----------------------------------------------------------------------------------------
+def _open_store():
+    from flows.runtime import migrated_engine
+
+    return migrated_engine(Settings())
+
+
+@cases_app.command("list")
+def cases_list() -> None:
+    """List all cases with their status and first deadlines."""
+    from services.reporting import all_case_summaries
+
+    with store.session_scope(_open_store()) as session:
+        _print_cases(all_case_summaries(session))
+
+
+@cases_app.command("show")
+def cases_show(case_id: Annotated[str, typer.Argument(help="Case reference, e.g. VN-000001.")]) -> None:
+    """Show one case: decision, status and every WVP step."""
+    from services.reporting import case_summary
+
+    with store.session_scope(_open_store()) as session:
+        try:
+            case = store.get_case(session, case_id)
+        except ValueError:
+            case = None
+        if case is None:
+            raise VangnetError(f"There is no case {case_id!r}.", hint="See `vangnet cases list` for references.")
+        summary = case_summary(session, case)
+        steps = store.steps_for(session, case)
+        table = Table(title=f"{summary['case_id']} — {summary['status']}", title_justify="left")
+        for column in ("step", "due", "legal date", "onverwijld", "done", "by"):
+            table.add_column(column)
+        for s in steps:
+            table.add_row(s.stap.value, str(s.datum), str(s.wettelijke_datum), "yes" if s.onverwijld else "",
+                          str(s.done_on or ""), "gemeente" if s.gemeente_verantwoordelijk else "UWV")
+    console.print(f"besluit: {summary['besluit'] or '(nog niet genomen)'} — {summary['reden']}")
+    console.print(f"signals: {', '.join(summary['bericht_ids'])}")
+    console.print(table)
+
+
+@cases_app.command("export")
+def cases_export(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (the only format for now).")] = False,
+) -> None:
+    """Print every case as JSON: one entry per case, no BSN."""
+    from services.reporting import all_case_summaries
+
+    if not as_json:
+        raise VangnetError("Choose an export format.", hint="Use `vangnet cases export --json`.")
+    with store.session_scope(_open_store()) as session:
+        payload = all_case_summaries(session)
+    sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+def _print_cases(cases: list[dict]) -> None:
+    table = Table(title=f"Cases ({len(cases)})", title_justify="left")
+    for column in ("case", "status", "signals", "probleemanalyse", "plan van aanpak", "herijking 1", "RIV",
+                   "einde wachttijd"):
+        table.add_column(column)
+    for case in cases:
+        t = case["termijnen"]
+
+        def due(step: str) -> str:
+            if step not in t:
+                return ""
+            return t[step]["datum"] + (" [bold red]onverwijld[/]" if t[step]["onverwijld"] else "")
+
+        table.add_row(case["case_id"], case["status"], ", ".join(case["bericht_ids"]), due("probleemanalyse"),
+                      due("plan_van_aanpak"), due("herijking_1"), due("riv"), due("einde_wachttijd"))
+    console.print(table)
+
+
+# -- server ---------------------------------------------------------------------------------------
+@server_app.command("start")
+def server_start() -> None:
+    """Start (or reuse) the local Prefect server and print its UI address."""
+    from flows.prefect_server import ensure_server
+
+    url = ensure_server(Settings())
+    console.print(f"Prefect server is up: {url.removesuffix('/api')}")
+
+
+@server_app.command("stop")
+def server_stop() -> None:
+    """Stop the local Prefect server started by vangnet."""
+    from flows.prefect_server import stop_server
+
+    console.print("Stopped." if stop_server(Settings()) else "No local Prefect server was running.")
+
+
+@server_app.command("status")
+def server_status() -> None:
+    """Say whether the Prefect server answers."""
+    from flows.prefect_server import is_healthy
+
+    settings = Settings()
+    url = settings.resolved_prefect_api_url
+    if not is_healthy(url):
+        raise VangnetError(f"No Prefect server answers at {url}.", hint="Start it with `vangnet server start`.")
+    console.print(f"Prefect server answers at {url.removesuffix('/api')}")
+
+
+def main() -> None:
+    """Entry point: run the app and turn failures into a message and an exit code."""
+    try:
+        app()
+    except VangnetError as exc:
+        errors.print(f"[bold red]Error:[/] {exc.message}")
+        if exc.hint:
+            errors.print(f"[yellow]What to do:[/] {exc.hint}")
+        sys.exit(1)
+    except Exception as exc:  # noqa: BLE001 - last resort: no traceback (it may carry personal data) on screen
+        log = _write_crash_log(exc)
+        errors.print(f"[bold red]Unexpected error ({type(exc).__name__}).[/] Details for the developers: {log}")
+        sys.exit(2)
+
+
+def _write_crash_log(exc: BaseException) -> Path:
+    log_dir = Settings().log_dir
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / "crash.log"
+    with path.open("a", encoding="utf-8") as out:
+        out.write(f"--- {datetime.now().isoformat()} ---\n")
+        out.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    logging.getLogger(__name__).debug("crash written to %s", path)
+    return path

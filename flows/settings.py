@@ -1,0 +1,57 @@
+"""The one place vangnet reads its configuration: environment variables `VANGNET_*` or a `.env` file.
+
+Every setting has a working default for a local run (SQLite and Prefect's home under `var/`), except
+secrets, which have none: a missing secret is an error when the feature that needs it is used.
+See the README's "Configuration" table.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """vangnet's settings. Field `x` is set with `VANGNET_X`."""
+
+    model_config = SettingsConfigDict(env_prefix="VANGNET_", env_file=".env", extra="ignore")
+
+    home: Path = Field(default=Path("var"), description="Folder for local state: database, Prefect home, logs.")
+    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in `home`.")
+    gemeentecode: str | None = Field(default=None, description="CBS code of the gemeente this install serves.")
+
+    prefect_host: str = "127.0.0.1"
+    prefect_port: int = 4200
+    prefect_api_url: str | None = Field(default=None, description="Use an existing Prefect server instead.")
+    prefect_start_timeout: float = 120.0
+
+    ib_endpoint: str | None = Field(default=None, description="IB signal service URL; unset: local simulator.")
+    ib_client_cert: Path | None = None
+    ib_client_key: Path | None = None
+    ib_ca_bundle: Path | None = None
+    ib_timeout: float = 30.0
+    ib_page_size: int = Field(default=100, ge=1, le=1000)
+    ib_max_attempts: int = Field(default=4, ge=1, le=10)
+
+    batch_size: int = Field(default=500, ge=1, description="Records per store batch (one Prefect task each).")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'vangnet.db').resolve()}"
+
+    @property
+    def prefect_home(self) -> Path:
+        return (self.home / "prefect").resolve()
+
+    @property
+    def log_dir(self) -> Path:
+        return (self.home / "logs").resolve()
+
+    @cached_property
+    def resolved_prefect_api_url(self) -> str:
+        return self.prefect_api_url or f"http://{self.prefect_host}:{self.prefect_port}/api"
