@@ -33,8 +33,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(cases_app, name="cases")
 app.add_typer(server_app, name="server")
 
-console = Console()
-errors = Console(stderr=True)
+# Piped output (CI logs, `| less`) gets a width that fits the case table instead of rich's 80 columns.
+console = Console(width=None if sys.stdout.isatty() else 140)
+errors = Console(stderr=True, width=None if sys.stderr.isatty() else 140)
 
 
 def _version(value: bool) -> None:
@@ -45,8 +46,8 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    show_version: Annotated[Optional[bool], typer.Option("--version", callback=_version, is_eager=True,
-                                                         help="Show the version and exit.")] = None,
+    show_version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                               help="Show the version and exit.")] = False,
 ) -> None:
     """vangnet: gemeentelijke vangnetters from UWV signal to invoice."""
 

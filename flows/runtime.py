@@ -26,3 +26,28 @@ def migrated_engine(settings: Settings) -> Engine:
             hint="Run `vangnet db upgrade` (the demo does this itself).",
         )
     return engine_for(url)
+
+
+_ib_clients: dict[str, object] = {}
+
+
+def ib_client(settings: Settings, *, endpoint: str | None = None):
+    """The IB connector for `endpoint` (default: settings), built once per process."""
+    from connectors.inlichtingenbureau import IbClient, IbSettings
+
+    endpoint = endpoint or settings.ib_endpoint
+    if not endpoint:
+        raise VangnetError(
+            "No IB endpoint is configured.",
+            hint="Set VANGNET_IB_ENDPOINT (and its certificates), or run `vangnet demo` to use the simulator.",
+        )
+    if endpoint not in _ib_clients:
+        _ib_clients[endpoint] = IbClient(IbSettings(
+            endpoint=endpoint,
+            timeout_seconds=settings.ib_timeout,
+            client_cert_path=settings.ib_client_cert,
+            client_key_path=settings.ib_client_key,
+            ca_bundle_path=settings.ib_ca_bundle,
+            max_attempts=settings.ib_max_attempts,
+        ))
+    return _ib_clients[endpoint]

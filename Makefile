@@ -1,0 +1,26 @@
+# Two commands on a fresh machine: `make demo` runs the whole chain locally, `make test` runs the suite.
+# Each creates .venv and installs vangnet into it when that hasn't happened yet.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test install clean-state
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/vangnet demo
+
+test: $(STAMP)
+	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/python -m pytest
+
+# Remove local state (database, Prefect home, logs); stops the local Prefect server first.
+clean-state: $(STAMP)
+	-$(BIN)/vangnet server stop
+	rm -rf var

@@ -1,0 +1,115 @@
+"""The demo, end to end, as a user runs it: real local Prefect server, real IB simulator, real store.
+
+Checks the Foundation acceptance: the demo completes, `cases export --json` gives one entry per case,
+the Prefect server still lists the runs after the demo process has exited, and no BSN of the demo data
+appears in any output, log, run name, parameter, artifact or the Prefect database itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from flows.demo import DEMO_SCENARIO
+
+pytestmark = [pytest.mark.prefect, pytest.mark.slow]
+
+VANGNET = str(Path(sys.executable).with_name("vangnet"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def demo_env(tmp_path_factory):
+    home = tmp_path_factory.mktemp("vangnet-home")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "VANGNET_"))}
+    env.update(VANGNET_HOME=str(home), VANGNET_PREFECT_PORT=str(free_port()), COLUMNS="200")
+    yield env, home
+    subprocess.run([VANGNET, "server", "stop"], env=env, capture_output=True, timeout=60)
+
+
+def run(env, *args, timeout=300):
+    return subprocess.run([VANGNET, *args], env=env, capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def demo_runs(demo_env):
+    env, home = demo_env
+    first = run(env, "demo")
+    assert first.returncode == 0, first.stdout + first.stderr
+    second = run(env, "demo")  # same signals again: nothing may be doubled
+    assert second.returncode == 0, second.stdout + second.stderr
+    return env, home, [first, second]
+
+
+def demo_records() -> list[dict]:
+    return json.loads(DEMO_SCENARIO.read_text())["signalen"]
+
+
+def expected_cases() -> dict[str, list[str]]:
+    """Per person (BSN) the ziekmelding bericht_ids that should form one case, from the demo data."""
+    from rules.identifiers import is_valid_bsn
+
+    people: dict[str, list[str]] = {}
+    for record in demo_records():
+        if record["soort"] == "ZIEKMELDING_VANGNETTER" and is_valid_bsn(record["bsn"]):
+            people.setdefault(record["bsn"], []).append(record["bericht_id"])
+    return people
+
+
+def test_export_has_one_entry_per_case_after_two_runs(demo_runs):
+    env, _, _ = demo_runs
+    export = run(env, "cases", "export", "--json")
+    assert export.returncode == 0, export.stderr
+    cases = json.loads(export.stdout)
+    assert sorted(sorted(c["bericht_ids"]) for c in cases) == sorted(sorted(v) for v in expected_cases().values())
+    assert len({c["case_id"] for c in cases}) == len(cases)
+    for case in cases:
+        assert set(case["termijnen"]) >= {"probleemanalyse", "plan_van_aanpak", "riv", "einde_wachttijd"}
+
+
+def test_prefect_keeps_the_runs_after_the_demo_exited(demo_runs):
+    env, _, _ = demo_runs
+    api = f"http://127.0.0.1:{env['VANGNET_PREFECT_PORT']}/api"
+    flow_runs = httpx.post(f"{api}/flow_runs/filter", json={}, timeout=10).json()
+    intake_runs = [r for r in flow_runs if r["name"].startswith("intake-")]
+    assert len(intake_runs) == 2 and all(r["state_type"] == "COMPLETED" for r in intake_runs)
+    task_runs = httpx.post(f"{api}/task_runs/filter", json={}, timeout=10).json()
+    names = {r["name"] for r in task_runs}
+    assert {"pull-ib-page-1", "process-inbox-batch-1"} <= names
+    artifacts = httpx.post(f"{api}/artifacts/filter", json={}, timeout=10).json()
+    assert {"intake-summary", "cases-wvp"} <= {a["key"] for a in artifacts}
+    assert httpx.get(api.removesuffix("/api") + "/", timeout=10).status_code == 200  # the UI is served
+
+
+def test_no_bsn_anywhere(demo_runs):
+    env, home, results = demo_runs
+    bsns = {r["bsn"] for r in demo_records()}
+    api = f"http://127.0.0.1:{env['VANGNET_PREFECT_PORT']}/api"
+    haystacks = {f"demo run {i} output": r.stdout + r.stderr for i, r in enumerate(results)}
+    for endpoint in ("flow_runs", "task_runs", "logs", "artifacts"):
+        haystacks[f"Prefect API {endpoint}"] = httpx.post(f"{api}/{endpoint}/filter", json={}, timeout=10).text
+    haystacks["cases export"] = run(env, "cases", "export", "--json").stdout
+    for path in home.rglob("*"):
+        if path.is_file() and path.suffix in {".log", ".db", ".db-wal", ".db-shm", ".txt", ".json", ""}:
+            if path.name.startswith("vangnet.db"):
+                continue  # our own store holds BSNs by design; everything else must not
+            haystacks[str(path.relative_to(home))] = path.read_bytes().decode("latin-1")
+    assert any(k.startswith("prefect") for k in haystacks), "the Prefect database was not scanned"
+    leaks = [(where, bsn) for where, text in haystacks.items() for bsn in bsns if bsn in text]
+    assert leaks == []
+    # The scan itself must be able to find a BSN: our own store does hold them.
+    assert any(b in (home / "vangnet.db").read_bytes().decode("latin-1") for b in bsns)
+    assert not re.search(r"Traceback", haystacks["demo run 0 output"])
