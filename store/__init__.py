@@ -1,0 +1,63 @@
+"""The vangnet state store: models, migrations and repository functions (plain functions taking a
+Session). Only this package talks to the database; nothing here imports flows, connectors or Prefect.
+"""
+
+from __future__ import annotations
+
+from store.audit import AuditAppendOnlyError, audit_for_case, record_audit
+from store.cases import (
+    close_case,
+    create_case,
+    find_active_case,
+    get_case,
+    list_cases,
+    parse_case_ref,
+    replace_steps,
+    steps_for,
+)
+from store.db import make_engine, make_sessionmaker, normalise_url, safe_url, session_scope, utcnow
+from store.inbox import (
+    add_raw,
+    claim_inbox,
+    get_cursor,
+    list_quarantine,
+    mark_inbox,
+    quarantine,
+    resolve_quarantine,
+    set_cursor,
+)
+from store.migrate import current_revision, head_revision, is_up_to_date, upgrade
+from store.models import (
+    AuditEvent,
+    Base,
+    Case,
+    Consult,
+    ConsultPurpose,
+    InboxMessage,
+    InboxStatus,
+    IntakeCursor,
+    Invoice,
+    InvoiceFinding,
+    Order,
+    OrderKind,
+    OutboxItem,
+    OutboxStatus,
+    QuarantineRow,
+    SignalRow,
+    SignalStatus,
+    WvpStep,
+)
+from store.outbox import claim_outbox, enqueue, mark_outbox_done, mark_outbox_failed
+from store.signals import add_signal, get_signal, link_signal, mark_signal
+
+__all__ = [
+    "AuditAppendOnlyError", "AuditEvent", "Base", "Case", "Consult", "ConsultPurpose", "InboxMessage",
+    "InboxStatus", "IntakeCursor", "Invoice", "InvoiceFinding", "Order", "OrderKind", "OutboxItem",
+    "OutboxStatus", "QuarantineRow", "SignalRow", "SignalStatus", "WvpStep",
+    "add_raw", "add_signal", "audit_for_case", "claim_inbox", "claim_outbox", "close_case", "create_case",
+    "current_revision", "enqueue", "find_active_case", "get_case", "get_cursor", "get_signal",
+    "head_revision", "is_up_to_date", "link_signal", "list_cases", "list_quarantine", "make_engine",
+    "make_sessionmaker", "mark_inbox", "mark_outbox_done", "mark_outbox_failed", "mark_signal",
+    "normalise_url", "parse_case_ref", "quarantine", "record_audit", "replace_steps", "resolve_quarantine",
+    "safe_url", "session_scope", "set_cursor", "steps_for", "upgrade", "utcnow",
+]
