@@ -1,0 +1,275 @@
+"""Inlichtingenbureau stand-in: serves our WSDL/XSD and answers HaalSignalen/BevestigSignalen (SOAP 1.1).
+
+Seed it with canonical signal records (dicts, domain.md §4). Records are NOT validated: tests and
+demos deliberately include bad ones (a BSN failing the 11-proef, an impossible date); whatever is
+given is written as text. Only ``volgnummer`` must be an integer, because it orders the feed.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lxml import etree
+
+from mappings.ib_signal import IB_NAMESPACE, fields_to_signal_element, ib_tag
+from mappings.safe_xml import UnsafeXmlError, parse_xml
+from schemas.ib import WSDL_PATH, XSD_PATH
+
+__all__ = ["IbSimulator", "ReceivedOperation", "load_signal_records"]
+
+SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
+DEFAULT_PATH = "/ib/signalen"
+_XML_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
+
+
+@dataclass(frozen=True)
+class ReceivedOperation:
+    """A SOAP operation the simulator accepted (``params`` are the request's numbers)."""
+
+    name: str
+    params: dict[str, int]
+    at: float = field(default_factory=time.time)
+
+
+@dataclass
+class IbFaults:
+    """IB-specific knobs (set via ``SimServer.set_faults`` or ``POST /__faults``)."""
+
+    soap_fault_next: int = 0
+    """Answer the next N SOAP requests with a SOAP fault instead of the real answer."""
+    soap_fault_code: str = "Server"
+    """``Server`` (transient) or ``Client`` (request refused)."""
+    duplicate_next: int = 0
+    """In the next N non-empty pages, deliver the page's first signal twice."""
+    gap_next: int = 0
+    """In the next N non-empty pages, leave one signal out (the second, or the only one)."""
+
+
+def load_signal_records(path: str | Path) -> list[dict[str, Any]]:
+    """Read records from JSON (a list, or a scenario object with ``signalen``) or JSONL."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError:
+        data = [json.loads(line) for line in text.splitlines() if line.strip()]
+    if isinstance(data, dict):
+        data = data["signalen"] if "signalen" in data else [data]
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise ValueError(f"{path}: expected a JSON list of signal objects, a scenario with 'signalen', or JSONL")
+    return data
+
+
+class IbSimulator:
+    """The IB app for :class:`simulators.harness.SimServer`.
+
+    ``GET <path>?wsdl`` returns the WSDL with its address set to this server; the XSD is served
+    next to it. ``POST <path>`` takes SOAP 1.1 requests. Admin: ``POST /__signals`` (JSON list)
+    adds signals, ``GET /__ib`` shows state.
+    """
+
+    def __init__(self, records: Iterable[Mapping[str, Any]] = (), *, path: str = DEFAULT_PATH,
+                 max_request_bytes: int = 1024 * 1024) -> None:
+        self.path = path
+        self.max_request_bytes = max_request_bytes
+        self.acknowledged_upto = 0
+        self.faults = IbFaults()
+        self._lock = threading.Lock()
+        self._signals: dict[int, etree._Element] = {}
+        self._operations: list[ReceivedOperation] = []
+        self._base_url: str | None = None
+        self._schema = etree.XMLSchema(etree.parse(str(XSD_PATH)))
+        self.add_signals(records)
+
+    # -- public state ----------------------------------------------------------------------------
+    def add_signals(self, records: Iterable[Mapping[str, Any]]) -> None:
+        """Add signal records; a record without ``volgnummer`` gets the next free number."""
+        with self._lock:
+            staged: dict[int, etree._Element] = {}
+            for record in records:
+                record = dict(record)
+                if record.get("volgnummer") is None:
+                    record["volgnummer"] = max([*self._signals, *staged], default=0) + 1
+                try:
+                    number = int(record["volgnummer"])
+                except (TypeError, ValueError):
+                    raise ValueError("the IB simulator needs an integer volgnummer to order its feed") from None
+                if number in self._signals or number in staged:
+                    raise ValueError(f"volgnummer {number} is already in the simulator")
+                staged[number] = fields_to_signal_element(record)
+            self._signals.update(staged)  # all or nothing
+
+    @property
+    def operations(self) -> list[ReceivedOperation]:
+        """Operations received so far (copy)."""
+        with self._lock:
+            return list(self._operations)
+
+    @property
+    def highest(self) -> int:
+        with self._lock:
+            return max(self._signals, default=0)
+
+    @property
+    def wsdl_url(self) -> str:
+        if self._base_url is None:
+            raise RuntimeError("IbSimulator is not bound to a running server")
+        return f"{self._base_url}{self.path}?wsdl"
+
+    @property
+    def endpoint(self) -> str:
+        """The SOAP endpoint URL once the server runs."""
+        if self._base_url is None:
+            raise RuntimeError("IbSimulator is not bound to a running server")
+        return f"{self._base_url}{self.path}"
+
+    # -- harness hooks ---------------------------------------------------------------------------
+    def bind(self, base_url: str) -> None:
+        self._base_url = base_url
+
+    def set_faults(self, **knobs: Any) -> None:
+        with self._lock:
+            for name, value in knobs.items():
+                if not hasattr(self.faults, name):
+                    raise ValueError(f"unknown IB fault knob {name!r}")
+                if name == "soap_fault_code":
+                    if value not in ("Server", "Client"):
+                        raise ValueError("soap_fault_code must be 'Server' or 'Client'")
+                elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    raise ValueError(f"IB fault knob {name!r} needs a non-negative integer")
+                setattr(self.faults, name, value)
+
+    def reset_faults(self) -> None:
+        with self._lock:
+            self.faults = IbFaults()
+
+    def fault_state(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(vars(self.faults))
+
+    def __call__(self, method: str, path: str, headers: Mapping[str, str], body: bytes):
+        route, _, query = path.partition("?")
+        if route == "/__signals" and method == "POST":
+            try:
+                self.add_signals(json.loads(body))
+            except (ValueError, TypeError, AttributeError) as exc:
+                return 400, {"Content-Type": "application/json"}, json.dumps({"error": str(exc)}).encode()
+            return 200, {"Content-Type": "application/json"}, json.dumps({"highest": self.highest}).encode()
+        if route == "/__ib" and method == "GET":
+            state = {"highest": self.highest, "acknowledged_upto": self.acknowledged_upto,
+                     "operations": [op.name for op in self.operations]}
+            return 200, {"Content-Type": "application/json"}, json.dumps(state).encode()
+        if method == "GET" and route == self.path and query.lower() == "wsdl":
+            return 200, _XML_HEADERS, self._wsdl()
+        if method == "GET" and route.rsplit("/", 1)[-1] == XSD_PATH.name:
+            return 200, _XML_HEADERS, XSD_PATH.read_bytes()
+        if route != self.path:
+            return 404, {"Content-Type": "text/plain"}, b"not found\n"
+        if method != "POST":
+            return 405, {"Content-Type": "text/plain", "Allow": "GET, POST"}, b"use POST for SOAP\n"
+        return self._soap(headers, body)
+
+    # -- SOAP ------------------------------------------------------------------------------------
+    def _wsdl(self) -> bytes:
+        doc = etree.parse(str(WSDL_PATH))
+        for address in doc.iter(f"{{{WSDL_SOAP}}}address"):
+            address.set("location", self.endpoint)
+        return etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
+
+    def _soap(self, headers: Mapping[str, str], body: bytes):
+        content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+        if not content_type.lower().startswith("text/xml"):
+            return _fault("Client", "SOAP 1.1 requests must have Content-Type text/xml")
+        try:
+            envelope = parse_xml(body, max_bytes=self.max_request_bytes)
+        except UnsafeXmlError as exc:
+            return _fault("Client", f"request refused: {exc}")
+        if envelope.tag != f"{{{SOAP_ENV}}}Envelope":
+            return _fault("VersionMismatch", "expected a SOAP 1.1 Envelope")
+        soap_body = envelope.find(f"{{{SOAP_ENV}}}Body")
+        payload = list(soap_body.iterchildren(tag=etree.Element)) if soap_body is not None else []
+        if len(payload) != 1:
+            return _fault("Client", "the SOAP Body must contain exactly one request element")
+        request = payload[0]
+        if not self._schema.validate(request):
+            error = self._schema.error_log.last_error
+            return _fault("Client", f"request does not match ib-signalen.xsd: {error.message if error else ''}")
+        with self._lock:
+            forced = self.faults.soap_fault_next > 0
+            if forced:
+                self.faults.soap_fault_next -= 1
+                code = self.faults.soap_fault_code
+        if forced:
+            return _fault(code, "injected fault: the IB service is temporarily unable to answer"
+                          if code == "Server" else "injected fault: request refused")
+        if request.tag == ib_tag("HaalSignalen"):
+            return self._haal(request)
+        if request.tag == ib_tag("BevestigSignalen"):
+            return self._bevestig(request)
+        return _fault("Client", f"unknown operation {etree.QName(request).localname}")
+
+    def _haal(self, request: etree._Element):
+        after = int(request.findtext(ib_tag("VanafVolgnummer")))
+        max_count = int(request.findtext(ib_tag("MaxAantal")))
+        with self._lock:
+            self._operations.append(ReceivedOperation("HaalSignalen", {"VanafVolgnummer": after, "MaxAantal": max_count}))
+            candidates = sorted(n for n in self._signals if n > after)
+            numbers = candidates[:max_count]
+            page = [copy.deepcopy(self._signals[n]) for n in numbers]
+            highest = max(self._signals, default=0)
+            if page and self.faults.duplicate_next > 0:
+                self.faults.duplicate_next -= 1
+                if len(page) == max_count > 1:  # stay within MaxAantal; the last one comes next page
+                    page.pop()
+                    numbers.pop()
+                page.insert(1, copy.deepcopy(page[0]))
+            if page and self.faults.gap_next > 0:
+                self.faults.gap_next -= 1
+                page.pop(1 if len(page) > 1 else 0)
+        more = len(candidates) > len(numbers)
+        response = etree.Element(ib_tag("HaalSignalenResponse"), nsmap={None: IB_NAMESPACE})
+        response.extend(page)
+        etree.SubElement(response, ib_tag("HoogsteVolgnummer")).text = str(highest)
+        etree.SubElement(response, ib_tag("Meer")).text = "true" if more else "false"
+        return _envelope(response)
+
+    def _bevestig(self, request: etree._Element):
+        upto = int(request.findtext(ib_tag("TotEnMetVolgnummer")))
+        with self._lock:
+            self._operations.append(ReceivedOperation("BevestigSignalen", {"TotEnMetVolgnummer": upto}))
+            highest = max(self._signals, default=0)
+            if upto > highest:
+                refuse = True
+            else:
+                refuse = False
+                self.acknowledged_upto = max(self.acknowledged_upto, upto)
+                confirmed = self.acknowledged_upto
+        if refuse:
+            return _fault("Client", f"cannot confirm beyond the highest volgnummer {highest}")
+        response = etree.Element(ib_tag("BevestigSignalenResponse"), nsmap={None: IB_NAMESPACE})
+        etree.SubElement(response, ib_tag("BevestigdTotEnMet")).text = str(confirmed)
+        return _envelope(response)
+
+
+def _envelope(payload: etree._Element) -> tuple[int, dict[str, str], bytes]:
+    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
+    etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body").append(payload)
+    return 200, _XML_HEADERS, etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+
+
+def _fault(code: str, message: str) -> tuple[int, dict[str, str], bytes]:
+    """A SOAP 1.1 fault; HTTP 500 for every fault, as the SOAP 1.1 HTTP binding prescribes."""
+    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
+    fault = etree.SubElement(etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body"), f"{{{SOAP_ENV}}}Fault")
+    etree.SubElement(fault, "faultcode").text = f"soap:{code}"
+    faultstring = etree.SubElement(fault, "faultstring")
+    faultstring.text = message
+    faultstring.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
+    return 500, _XML_HEADERS, etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
