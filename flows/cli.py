@@ -29,7 +29,9 @@ app = typer.Typer(help="vangnet: gemeentelijke vangnetters from UWV signal to in
 db_app = typer.Typer(help="The state store (database).", no_args_is_help=True)
 cases_app = typer.Typer(help="Cases (one per vangnetter).", no_args_is_help=True)
 server_app = typer.Typer(help="The local Prefect server under var/prefect.", no_args_is_help=True)
+signals_app = typer.Typer(help="UWV/IB signals.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(signals_app, name="signals")
 app.add_typer(cases_app, name="cases")
 app.add_typer(server_app, name="server")
 
@@ -79,13 +81,7 @@ def demo(
         result = run_demo(settings, scenario, step)
         progress.update(task, completed=5, description="Done")
     _print_cases(result.cases)
-    if result.quarantine:
-        table = Table(title="Quarantine", title_justify="left")
-        table.add_column("bericht_id")
-        table.add_column("reden")
-        for row in result.quarantine:
-            table.add_row(row["bericht_id"] or "-", row["reden"])
-        console.print(table)
+    _print_quarantine(result.quarantine)
     console.print("Intake counts: " + ", ".join(f"{k}={v}" for k, v in result.counts.items()))
     console.print(f"Prefect UI (keeps running): [bold]{result.prefect_ui}[/bold]  —  stop it with "
                   "`vangnet server stop`.")
@@ -153,6 +149,53 @@ def cases_export(
     with store.session_scope(_open_store()) as session:
         payload = all_case_summaries(session)
     sys.stdout.write(json.dumps(payload, indent=2, ensure_ascii=False) + "\n")
+
+
+@signals_app.command("import")
+def signals_import(
+    file: Annotated[Path, typer.Argument(help="Signal file (XML with Signaal elements, as IB delivers them).")],
+    today: Annotated[Optional[str], typer.Option(help="Run date YYYY-MM-DD (default: today).")] = None,
+) -> None:
+    """Import a downloaded signal file through the same inbox as the IB pull, then process it."""
+    from datetime import date, time, timezone
+
+    from services.intake import DUTCH_TIME, SOURCE_IB, BatchResult, import_signal_file, process_inbox_batch
+
+    if not file.is_file():
+        raise VangnetError(f"File {file} does not exist.", hint="Give the path of the downloaded signal file.")
+    try:
+        run_date = date.fromisoformat(today) if today else datetime.now(DUTCH_TIME).date()
+    except ValueError:
+        raise VangnetError(f"--today {today!r} is not a date.", hint="Use YYYY-MM-DD, e.g. 2027-03-01.") from None
+    now = datetime.now(timezone.utc) if today is None else datetime.combine(run_date, time(12), DUTCH_TIME)
+    settings = Settings()
+    engine = _open_store()
+    try:
+        imported = import_signal_file(engine, file.read_bytes(), source=SOURCE_IB, now=now)
+    except ValueError as exc:
+        raise VangnetError(f"{file}: {exc}") from None
+    totals = BatchResult()
+    while (batch := process_inbox_batch(engine, source=SOURCE_IB, limit=settings.batch_size, today=run_date)).claimed:
+        totals.add(batch)
+    if imported.unreadable:
+        errors.print(f"[yellow]{file} could not be read as a signal file; it is stored and quarantined "
+                     "(see the reason below).[/]")
+    console.print(f"{file.name}: {imported.found} signals found, {imported.new} new in the inbox; "
+                  f"{totals.signals_new} new signals, {totals.duplicates} already known, "
+                  f"{totals.quarantined} quarantined, {totals.parked} parked, {totals.cases_created} cases opened.")
+    with store.session_scope(engine) as session:
+        _print_quarantine([{"bericht_id": q.bericht_id, "reden": q.reason} for q in store.list_quarantine(session)])
+
+
+def _print_quarantine(rows: list[dict]) -> None:
+    if not rows:
+        return
+    table = Table(title="Quarantine", title_justify="left")
+    table.add_column("bericht_id")
+    table.add_column("reden")
+    for row in rows:
+        table.add_row(row["bericht_id"] or "-", row["reden"])
+    console.print(table)
 
 
 def _print_cases(cases: list[dict]) -> None:

@@ -11,15 +11,15 @@ from datetime import date, datetime, time, timezone
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.events import emit_event
 
 from flows import runtime
 from flows.settings import Settings
 from services import intake as intake_service
-from services.intake import DUTCH_TIME, BatchResult, PageResult
+from services.intake import DUTCH_TIME, SOURCE_IB, BatchResult, PageResult
 from services.reporting import all_case_summaries
 import store
 
-SOURCE_IB = "ib"
 
 
 @task(name="pull-ib-page", task_run_name="pull-ib-page-{page_number}", cache_policy=NO_CACHE)
@@ -57,6 +57,8 @@ def intake_flow(run_date: date | None = None, ib_endpoint: str | None = None) ->
             break
     for first, last in gaps:
         logger.warning("Sequence gap at IB: volgnummers %s-%s were never delivered; ask IB to resend them.", first, last)
+        emit_event(event="vangnet.intake.sequence-gap", resource={"prefect.resource.id": f"vangnet.source.{SOURCE_IB}"},
+                   payload={"first": first, "last": last})  # automations (alerts) trigger on this event
 
     totals = BatchResult()
     batch_number = 0

@@ -7,13 +7,15 @@ the job of the domain rules, so a bad record still maps and can be quarantined w
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import date
 from enum import Enum
+from functools import lru_cache
 
 from lxml import etree
 
-from schemas.ib import IB_NAMESPACE
+from schemas.ib import IB_NAMESPACE, XSD_PATH
 from schemas.signal import SIGNAL_FIELDS
 
 __all__ = [
@@ -25,6 +27,7 @@ __all__ = [
     "fields_to_signal_element",
     "ib_tag",
     "signal_element_to_fields",
+    "signal_schema_problems",
 ]
 
 FIELD_TO_ELEMENT: dict[str, str] = {
@@ -115,3 +118,41 @@ def fields_to_signal_element(fields: Mapping[str, object]) -> etree._Element:
             continue
         etree.SubElement(root, ib_tag(element)).text = _to_text(value)
     return root
+
+
+@lru_cache(maxsize=1)
+def _signal_schema() -> etree.XMLSchema:
+    # Our own packaged XSD: read from disk once, with a parser that never touches the network.
+    parser = etree.XMLParser(no_network=True, resolve_entities=False)
+    return etree.XMLSchema(etree.parse(str(XSD_PATH), parser))
+
+
+_ELEMENT_IN_MESSAGE = re.compile(r"Element '(?:\{[^}]*\})?([A-Za-z]+)'")
+
+
+def signal_schema_problems(el: etree._Element) -> list[str]:
+    """Where a ``Signaal`` element breaks the XSD, as element names and rule kinds only.
+
+    lxml's messages quote the offending value (a BSN, say); these never do.
+    """
+    schema = _signal_schema()
+    if schema.validate(el):
+        return []
+    problems = []
+    for entry in schema.error_log:
+        match = _ELEMENT_IN_MESSAGE.search(entry.message)
+        element = match.group(1) if match else "Signaal"
+        field = ELEMENT_TO_FIELD.get(element, element)
+        problems.append(f"'{field}' voldoet niet aan het IB-schema ({_rule_in_words(entry.type_name)})")
+    return sorted(set(problems))
+
+
+_RULES_IN_WORDS = (
+    ("PATTERN", "verkeerd patroon"), ("ENUMERATION", "geen toegestane waarde"),
+    ("DATATYPE", "verkeerd gegevenstype of datum"), ("LENGTH", "verkeerde lengte"),
+    ("COMPLEX_TYPE", "verkeerde opbouw: element ontbreekt, staat verkeerd of hoort er niet"),
+)
+
+
+def _rule_in_words(type_name: str) -> str:
+    return next((words for key, words in _RULES_IN_WORDS if key in type_name), type_name.lower())

@@ -15,7 +15,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 
 import store
-from mappings.ib_signal import SignalStructureError, signal_element_to_fields
+from lxml import etree
+
+from mappings.ib_signal import SIGNAAL_TAG, SignalStructureError, signal_element_to_fields, signal_schema_problems
 from mappings.safe_xml import UnsafeXmlError, parse_xml
 from rules.signals import InvalidSignal, check_signal
 from services.cases import apply_signal
@@ -23,6 +25,7 @@ from store.models import InboxStatus
 
 MAX_SIGNAL_BYTES = 64 * 1024  # one signal is well under 2 KB; anything near this is not a signal
 DUTCH_TIME = ZoneInfo("Europe/Amsterdam")
+SOURCE_IB = "ib"  # inbox source of everything IB sends, pulled or imported from a file
 
 
 class SignalSource(Protocol):
@@ -112,8 +115,12 @@ def process_inbox_batch(engine: Engine, *, source: str, limit: int, today: date)
 
 def _process_message(session, message, today: date, result: BatchResult) -> None:
     try:
-        fields = signal_element_to_fields(parse_xml(message.payload, max_bytes=MAX_SIGNAL_BYTES))
-        signal = check_signal(fields, today=today)
+        element = parse_xml(message.payload, max_bytes=MAX_SIGNAL_BYTES)
+        fields = signal_element_to_fields(element)
+        signal = check_signal(fields, today=today)  # first: its reasons are the clearest
+        problems = signal_schema_problems(element)
+        if problems:
+            raise InvalidSignal(signal.bericht_id, problems)
     except (UnsafeXmlError, SignalStructureError, InvalidSignal) as exc:
         bericht_id = getattr(exc, "bericht_id", None) or message.message_key
         store.quarantine(session, inbox_id=message.id, reason=str(exc), bericht_id=bericht_id)
@@ -132,3 +139,38 @@ def _process_message(session, message, today: date, result: BatchResult) -> None
         result.cases_created += 1
         result.case_refs.append(applied.case.ref)
     store.mark_inbox(session, message, InboxStatus.PROCESSED)
+
+
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+@dataclass
+class ImportResult:
+    """Outcome of storing a signal file in the inbox."""
+
+    found: int = 0
+    new: int = 0
+    unreadable: bool = False
+
+
+def import_signal_file(engine: Engine, data: bytes, *, source: str, now: datetime) -> ImportResult:
+    """Store every ``Signaal`` of a downloaded signal file in the inbox, exactly as a pull would.
+
+    A file that can't be read safely is stored whole, so processing quarantines it with the reason
+    and nothing the user handed us is lost. The same signal imported twice (or also pulled) is one row.
+    """
+    if len(data) > MAX_FILE_BYTES:
+        raise ValueError(f"het bestand is {len(data)} bytes; de grens is {MAX_FILE_BYTES} bytes: splits het op")
+    try:
+        root = parse_xml(data, max_bytes=MAX_FILE_BYTES)
+        payloads = [etree.tostring(el, method="c14n", exclusive=True) for el in root.iter(SIGNAAL_TAG)]
+    except UnsafeXmlError:
+        payloads = []
+    result = ImportResult(found=len(payloads), unreadable=not payloads)
+    with store.session_scope(engine) as session:
+        for payload in payloads or [data]:
+            _, created = store.add_raw(session, source=source, payload=payload, received_at=now)
+            result.new += created
+        store.record_audit(session, actor="vangnet/import", action="signals.imported",
+                           details={"found": result.found, "new": result.new, "unreadable": result.unreadable})
+    return result
