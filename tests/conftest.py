@@ -27,6 +27,9 @@ from sqlalchemy.orm import Session
 
 from store.db import make_engine, make_sessionmaker
 from store.migrate import upgrade
+from prefect_fixtures import configure_prefect_env, prefect_server  # noqa: F401 - fixture
+
+configure_prefect_env()  # before any test module imports prefect
 
 ENV_URL = "VANGNET_TEST_DATABASE_URL"
 
