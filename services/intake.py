@@ -13,6 +13,7 @@ from typing import Protocol
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 import store
 from lxml import etree
@@ -105,6 +106,8 @@ def process_inbox_batch(engine: Engine, *, source: str, limit: int, today: date)
             try:
                 with session.begin_nested():
                     _process_message(session, message, today, result)
+            except (OperationalError, InterfaceError):
+                raise  # the database, not the message, is in trouble: fail the batch, retry it whole
             except Exception as exc:  # noqa: BLE001 - quarantine, don't crash; the type says enough
                 reason = f"interne fout bij verwerken ({type(exc).__name__}); meld dit aan beheer"
                 store.quarantine(session, inbox_id=message.id, reason=reason, bericht_id=message.message_key)
