@@ -2,6 +2,12 @@
 
 The first line on stdout is the simulator's base URL (flushed), so a parent process can read it.
 Stop with Ctrl-C or SIGTERM.
+
+``--tls-dir DIR`` generates a throwaway PKI into DIR and serves HTTPS with mutual TLS and, by
+default, Digikoppeling 2W-be-S (signed requests required, signed replies). A client needs from DIR:
+``ca.pem`` (ca_bundle_path), ``client.pem`` + ``client-key.pem`` (TLS client_cert_path/_key_path),
+``client-sign.pem`` + ``client-sign-key.pem`` (signing_cert_path/signing_key_path) and
+``server-sign.pem`` (trusted_sender_cert_path). ``--profile 2W-be`` serves TLS without signing.
 """
 
 from __future__ import annotations
@@ -23,25 +29,35 @@ def _parser() -> argparse.ArgumentParser:
     ib.add_argument("--port", type=int, default=0, help="0 picks a free port")
     ib.add_argument("--random-seed", type=int, default=None, help="seed for probabilistic faults")
     ib.add_argument("--tls-dir", default=None,
-                    help="serve HTTPS with mutual TLS, generating a throwaway test PKI into this directory")
+                    help="serve HTTPS with mutual TLS (and 2W-be-S signing), generating a throwaway test PKI here")
+    ib.add_argument("--profile", choices=("2W-be", "2W-be-S"), default="2W-be-S",
+                    help="Digikoppeling profile with --tls-dir (default 2W-be-S: signed messages)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from simulators.ib import IbSimulator, load_signal_records
+    from simulators.ib import IbSimulator, SimSecurity, load_signal_records
 
-    app = IbSimulator(load_signal_records(args.seed))
-    tls = None
+    records = load_signal_records(args.seed)
+    tls = security = None
     if args.tls_dir:
         from simulators.certs import generate_test_pki, server_ssl_context
 
-        tls = server_ssl_context(generate_test_pki(args.tls_dir))
+        pki = generate_test_pki(args.tls_dir)
+        tls = server_ssl_context(pki)
+        if args.profile == "2W-be-S":
+            security = SimSecurity.from_pki(pki)
+    app = IbSimulator(records, security=security)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with SimServer(app, host=args.host, port=args.port, tls=tls, seed=args.random_seed) as server:
         print(server.url, flush=True)
         print(f"IB endpoint {app.endpoint} (WSDL: {app.wsdl_url}); Ctrl-C to stop", file=sys.stderr, flush=True)
+        if args.tls_dir:
+            print(f"mutual TLS, profile {args.profile if security else '2W-be'}; client files in {args.tls_dir}: "
+                  "ca.pem, client.pem, client-key.pem" + (", client-sign.pem, client-sign-key.pem, server-sign.pem"
+                                                          if security else ""), file=sys.stderr, flush=True)
         try:
             while not stop.wait(0.5):
                 pass

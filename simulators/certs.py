@@ -1,4 +1,10 @@
-"""Throwaway test PKI generated at runtime: a CA, a server cert for 127.0.0.1/localhost, a client cert.
+"""Throwaway test PKI generated at runtime: a CA, TLS certs for server and client, and RSA signing certs.
+
+TLS (mutual): ``ca.pem``, ``server.pem``/``server-key.pem``, ``client.pem``/``client-key.pem`` (EC P-256).
+Digikoppeling 2W-be-S message signing (RSA 2048, RSA-SHA256): ``client-sign.pem``/``client-sign-key.pem``
+(vangnet signs requests), ``server-sign.pem``/``server-sign-key.pem`` (the partner signs replies) and
+``untrusted-sign.pem``/``untrusted-sign-key.pem``: issued by the same CA, but configured as nobody's
+sender certificate, so it must be refused (signatures are pinned to one certificate, not to the CA).
 
 For tests and demos only. Nothing here is ever committed; write into a temporary directory.
 """
@@ -14,7 +20,7 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 __all__ = ["TestPki", "client_ssl_context", "generate_test_pki", "server_ssl_context"]
@@ -32,6 +38,15 @@ class TestPki:
     server_key: Path
     client_cert: Path
     client_key: Path
+    client_sign_cert: Path
+    """vangnet's 2W-be-S signing certificate (the client signs requests with its key)."""
+    client_sign_key: Path
+    server_sign_cert: Path
+    """The partner's 2W-be-S signing certificate (the simulator signs replies with its key)."""
+    server_sign_key: Path
+    untrusted_sign_cert: Path
+    """Same CA, trusted by nobody as a sender: for wrong-certificate tests."""
+    untrusted_sign_key: Path
 
 
 def _name(common_name: str) -> x509.Name:
@@ -41,7 +56,10 @@ def _name(common_name: str) -> x509.Name:
     ])
 
 
-def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
+_Key = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
+
+
+def _write_key(path: Path, key: _Key) -> None:
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -52,12 +70,13 @@ def _write_key(path: Path, key: ec.EllipticCurvePrivateKey) -> None:
 
 def _issue(
     subject: str,
-    key: ec.EllipticCurvePrivateKey,
+    key: _Key,
     issuer_name: x509.Name,
-    issuer_key: ec.EllipticCurvePrivateKey,
+    issuer_key: _Key,
     *,
     days: int,
     ca: bool = False,
+    signing: bool = False,
     usage: ExtendedKeyUsageOID | None = None,
     hosts: tuple[str, ...] = (),
 ) -> x509.Certificate:
@@ -78,8 +97,9 @@ def _issue(
             x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True
         )
     else:
+        # digitalSignature; signing certs also nonRepudiation (contentCommitment), as PKIoverheid issues them
         builder = builder.add_extension(
-            x509.KeyUsage(True, False, False, False, False, False, False, False, False), critical=True
+            x509.KeyUsage(True, signing, False, False, False, False, False, False, False), critical=True
         ).add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), critical=False
         )
@@ -103,7 +123,7 @@ def generate_test_pki(
     days: int = 2,
     client_name: str = "vangnet-test-client",
 ) -> TestPki:
-    """Create a fresh CA plus server and client certificates (EC P-256, SHA-256) in ``directory``.
+    """Create a fresh CA, TLS certificates (EC P-256) and signing certificates (RSA 2048) in ``directory``.
 
     Every call makes a new CA, so two calls give two PKIs that do not trust each other.
     Keys are written unencrypted with mode 0600.
@@ -128,11 +148,28 @@ def generate_test_pki(
         server_key=out / "server-key.pem",
         client_cert=out / "client.pem",
         client_key=out / "client-key.pem",
+        client_sign_cert=out / "client-sign.pem",
+        client_sign_key=out / "client-sign-key.pem",
+        server_sign_cert=out / "server-sign.pem",
+        server_sign_key=out / "server-sign-key.pem",
+        untrusted_sign_cert=out / "untrusted-sign.pem",
+        untrusted_sign_key=out / "untrusted-sign-key.pem",
     )
-    for path, cert in ((pki.ca_cert, ca_cert), (pki.server_cert, server_cert), (pki.client_cert, client_cert)):
-        path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    _write_key(pki.server_key, server_key)
-    _write_key(pki.client_key, client_key)
+    pairs: list[tuple[Path, Path | None, x509.Certificate, _Key | None]] = [
+        (pki.ca_cert, None, ca_cert, None),
+        (pki.server_cert, pki.server_key, server_cert, server_key),
+        (pki.client_cert, pki.client_key, client_cert, client_key),
+    ]
+    signers = ((pki.client_sign_cert, pki.client_sign_key, f"{client_name}-signing"),
+               (pki.server_sign_cert, pki.server_sign_key, "vangnet-test-ib-signing"),
+               (pki.untrusted_sign_cert, pki.untrusted_sign_key, "vangnet-test-untrusted-signing"))
+    for cert_path, key_path, name in signers:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        pairs.append((cert_path, key_path, _issue(name, key, ca_name, ca_key, days=days, signing=True), key))
+    for cert_path, key_path, cert, key in pairs:
+        cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+        if key_path is not None and key is not None:
+            _write_key(key_path, key)
     return pki
 
 

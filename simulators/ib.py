@@ -3,14 +3,21 @@
 Seed it with canonical signal records (dicts, domain.md §4). Records are NOT validated: tests and
 demos deliberately include bad ones (a BSN failing the 11-proef, an impossible date); whatever is
 given is written as text. Only ``volgnummer`` must be an integer, because it orders the feed.
+
+Digikoppeling: replies always carry WS-Addressing (To anonymous, Action, MessageID, RelatesTo when
+the request had a MessageID). With ``security=SimSecurity(...)`` it is a 2W-be-S service: request
+signatures are verified against the client's signing certificate (``soap:Client`` fault otherwise)
+and replies are signed, confirming the request's signature.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 import threading
 import time
+from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,11 +25,24 @@ from typing import Any
 
 from lxml import etree
 
+from connectors.digikoppeling import (
+    AddressingError,
+    SecurityError,
+    UnsignedMessageError,
+    add_reply_addressing,
+    read_addressing,
+    read_wsdl_actions,
+    sign_envelope,
+    verify_envelope,
+)
+from connectors.digikoppeling.namespaces import WSA_FAULT_ACTION
 from mappings.ib_signal import IB_NAMESPACE, fields_to_signal_element, ib_tag
 from mappings.safe_xml import UnsafeXmlError, parse_xml
 from schemas.ib import WSDL_PATH, XSD_PATH
 
-__all__ = ["IbSimulator", "ReceivedOperation", "load_signal_records"]
+from .certs import TestPki
+
+__all__ = ["IbSimulator", "ReceivedOperation", "SimSecurity", "load_signal_records"]
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
@@ -39,6 +59,35 @@ class ReceivedOperation:
     at: float = field(default_factory=time.time)
 
 
+@dataclass(frozen=True)
+class SimSecurity:
+    """2W-be-S for the simulator: its own signing key/cert, the client's signing cert it trusts, and
+    optionally an untrusted key/cert for the ``wrong_cert_next`` knob."""
+
+    signing_key: Path
+    signing_cert: Path
+    trusted_client_cert: Path
+    untrusted_key: Path | None = None
+    untrusted_cert: Path | None = None
+    timestamp_ttl_seconds: int = 300
+    clock_skew_seconds: int = 60
+
+    @classmethod
+    def from_pki(cls, pki: TestPki) -> SimSecurity:
+        """The server side of a :func:`simulators.certs.generate_test_pki` PKI."""
+        return cls(signing_key=pki.server_sign_key, signing_cert=pki.server_sign_cert,
+                   trusted_client_cert=pki.client_sign_cert, untrusted_key=pki.untrusted_sign_key,
+                   untrusted_cert=pki.untrusted_sign_cert)
+
+
+@dataclass(frozen=True)
+class _Request:
+    """What a reply must echo: the request's MessageID and (2W-be-S) SignatureValue."""
+
+    message_id: str | None = None
+    signature_value: str | None = None
+
+
 @dataclass
 class IbFaults:
     """IB-specific knobs (set via ``SimServer.set_faults`` or ``POST /__faults``)."""
@@ -51,6 +100,17 @@ class IbFaults:
     """In the next N non-empty pages, deliver the page's first signal twice."""
     gap_next: int = 0
     """In the next N non-empty pages, leave one signal out (the second, or the only one)."""
+    tamper_next: int = 0
+    """2W-be-S: in the next N answers, change a signed number in the Body after signing."""
+    unsigned_next: int = 0
+    """2W-be-S: send the next N answers without a Security header."""
+    expired_next: int = 0
+    """2W-be-S: sign the next N answers with a timestamp that expired an hour ago."""
+    wrong_cert_next: int = 0
+    """2W-be-S: sign the next N answers with the untrusted key and certificate."""
+
+
+_SECURITY_KNOBS = ("tamper_next", "unsigned_next", "expired_next", "wrong_cert_next")
 
 
 def load_signal_records(path: str | Path) -> list[dict[str, Any]]:
@@ -72,13 +132,16 @@ class IbSimulator:
 
     ``GET <path>?wsdl`` returns the WSDL with its address set to this server; the XSD is served
     next to it. ``POST <path>`` takes SOAP 1.1 requests. Admin: ``POST /__signals`` (JSON list)
-    adds signals, ``GET /__ib`` shows state.
+    adds signals, ``GET /__ib`` shows state. ``security`` makes it a Digikoppeling 2W-be-S service.
     """
 
     def __init__(self, records: Iterable[Mapping[str, Any]] = (), *, path: str = DEFAULT_PATH,
-                 max_request_bytes: int = 1024 * 1024) -> None:
+                 max_request_bytes: int = 1024 * 1024, security: SimSecurity | None = None) -> None:
         self.path = path
         self.max_request_bytes = max_request_bytes
+        self.security = security
+        self._actions = read_wsdl_actions(WSDL_PATH)
+        self._received: deque[bytes] = deque(maxlen=1000)
         self.acknowledged_upto = 0
         self.faults = IbFaults()
         self._lock = threading.Lock()
@@ -113,6 +176,12 @@ class IbSimulator:
             return list(self._operations)
 
     @property
+    def received_envelopes(self) -> list[bytes]:
+        """Raw bodies of the last 1000 SOAP POSTs as received, faults included (copy)."""
+        with self._lock:
+            return list(self._received)
+
+    @property
     def highest(self) -> int:
         with self._lock:
             return max(self._signals, default=0)
@@ -144,6 +213,10 @@ class IbSimulator:
                         raise ValueError("soap_fault_code must be 'Server' or 'Client'")
                 elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
                     raise ValueError(f"IB fault knob {name!r} needs a non-negative integer")
+                if name in _SECURITY_KNOBS and value and self.security is None:
+                    raise ValueError(f"IB fault knob {name!r} needs a simulator with security (2W-be-S)")
+                if name == "wrong_cert_next" and value and self.security.untrusted_key is None:
+                    raise ValueError("wrong_cert_next needs SimSecurity.untrusted_key and untrusted_cert")
                 setattr(self.faults, name, value)
 
     def reset_faults(self) -> None:
@@ -184,36 +257,61 @@ class IbSimulator:
         return etree.tostring(doc, xml_declaration=True, encoding="UTF-8")
 
     def _soap(self, headers: Mapping[str, str], body: bytes):
+        with self._lock:
+            self._received.append(body)
         content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
         if not content_type.lower().startswith("text/xml"):
-            return _fault("Client", "SOAP 1.1 requests must have Content-Type text/xml")
+            return self._fault("Client", "SOAP 1.1 requests must have Content-Type text/xml")
         try:
             envelope = parse_xml(body, max_bytes=self.max_request_bytes)
         except UnsafeXmlError as exc:
-            return _fault("Client", f"request refused: {exc}")
+            return self._fault("Client", f"request refused: {exc}")
         if envelope.tag != f"{{{SOAP_ENV}}}Envelope":
-            return _fault("VersionMismatch", "expected a SOAP 1.1 Envelope")
+            return self._fault("VersionMismatch", "expected a SOAP 1.1 Envelope")
+        try:
+            wsa = read_addressing(envelope)
+        except AddressingError as exc:
+            return self._fault("Client", f"request refused: {exc}")
+        request = _Request(message_id=wsa.message_id)
+        if self.security is not None:
+            try:
+                verified = verify_envelope(envelope, trusted_cert_path=self.security.trusted_client_cert,
+                                           clock_skew_seconds=self.security.clock_skew_seconds)
+            except UnsignedMessageError as exc:
+                return self._fault("Client", f"signature required: {exc}", request)
+            except SecurityError as exc:
+                return self._fault("Client", f"signature invalid: {exc}", request)
+            request = _Request(message_id=wsa.message_id, signature_value=verified.signature_value)
+            if not wsa.message_id or not wsa.action:
+                return self._fault("Client", "2W-be-S requests need wsa:MessageID and wsa:Action", request)
         soap_body = envelope.find(f"{{{SOAP_ENV}}}Body")
         payload = list(soap_body.iterchildren(tag=etree.Element)) if soap_body is not None else []
         if len(payload) != 1:
-            return _fault("Client", "the SOAP Body must contain exactly one request element")
-        request = payload[0]
-        if not self._schema.validate(request):
+            return self._fault("Client", "the SOAP Body must contain exactly one request element", request)
+        operation = etree.QName(payload[0]).localname
+        if not self._schema.validate(payload[0]):
             error = self._schema.error_log.last_error
-            return _fault("Client", f"request does not match ib-signalen.xsd: {error.message if error else ''}")
+            return self._fault("Client", f"request does not match ib-signalen.xsd: {error.message if error else ''}",
+                               request)
+        if wsa.action is not None and wsa.action != getattr(self._actions.get(operation), "request", None):
+            return self._fault("Client", "wsa:Action does not match the operation in the Body", request)
         with self._lock:
             forced = self.faults.soap_fault_next > 0
             if forced:
                 self.faults.soap_fault_next -= 1
                 code = self.faults.soap_fault_code
         if forced:
-            return _fault(code, "injected fault: the IB service is temporarily unable to answer"
-                          if code == "Server" else "injected fault: request refused")
-        if request.tag == ib_tag("HaalSignalen"):
-            return self._haal(request)
-        if request.tag == ib_tag("BevestigSignalen"):
-            return self._bevestig(request)
-        return _fault("Client", f"unknown operation {etree.QName(request).localname}")
+            return self._fault(code, "injected fault: the IB service is temporarily unable to answer"
+                               if code == "Server" else "injected fault: request refused", request)
+        if operation == "HaalSignalen":
+            result = self._haal(payload[0])
+        elif operation == "BevestigSignalen":
+            result = self._bevestig(payload[0])
+        else:
+            return self._fault("Client", f"unknown operation {operation}", request)
+        if isinstance(result, str):
+            return self._fault("Client", result, request)
+        return self._reply(result, request, action=self._actions[operation].response)
 
     def _haal(self, request: etree._Element):
         after = int(request.findtext(ib_tag("VanafVolgnummer")))
@@ -238,7 +336,7 @@ class IbSimulator:
         response.extend(page)
         etree.SubElement(response, ib_tag("HoogsteVolgnummer")).text = str(highest)
         etree.SubElement(response, ib_tag("Meer")).text = "true" if more else "false"
-        return _envelope(response)
+        return response
 
     def _bevestig(self, request: etree._Element):
         upto = int(request.findtext(ib_tag("TotEnMetVolgnummer")))
@@ -252,24 +350,52 @@ class IbSimulator:
                 self.acknowledged_upto = max(self.acknowledged_upto, upto)
                 confirmed = self.acknowledged_upto
         if refuse:
-            return _fault("Client", f"cannot confirm beyond the highest volgnummer {highest}")
+            return f"cannot confirm beyond the highest volgnummer {highest}"
         response = etree.Element(ib_tag("BevestigSignalenResponse"), nsmap={None: IB_NAMESPACE})
         etree.SubElement(response, ib_tag("BevestigdTotEnMet")).text = str(confirmed)
-        return _envelope(response)
+        return response
 
 
-def _envelope(payload: etree._Element) -> tuple[int, dict[str, str], bytes]:
-    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
-    etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body").append(payload)
-    return 200, _XML_HEADERS, etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+    def _reply(self, payload: etree._Element, request: _Request, *, action: str, status: int = 200,
+               knobs: bool = True) -> tuple[int, dict[str, str], bytes]:
+        """Envelope ``payload`` with reply addressing; on 2W-be-S sign it (fault knobs apply to answers only)."""
+        envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
+        etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body").append(payload)
+        add_reply_addressing(envelope, action=action, relates_to=request.message_id)
+        sec = self.security
+        if sec is not None:
+            fired = self._take_security_knobs() if knobs else set()
+            if "unsigned_next" not in fired:
+                wrong = "wrong_cert_next" in fired
+                now = dt.datetime.now(dt.timezone.utc)
+                if "expired_next" in fired:
+                    now -= dt.timedelta(seconds=sec.timestamp_ttl_seconds + 3600)
+                sign_envelope(envelope, key_path=sec.untrusted_key if wrong else sec.signing_key,
+                              cert_path=sec.untrusted_cert if wrong else sec.signing_cert,
+                              timestamp_ttl_seconds=sec.timestamp_ttl_seconds, now=now,
+                              signature_confirmation=request.signature_value)
+            if "tamper_next" in fired:
+                _tamper(payload)
+        return status, _XML_HEADERS, etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+
+    def _take_security_knobs(self) -> set[str]:
+        with self._lock:
+            fired = {name for name in _SECURITY_KNOBS if getattr(self.faults, name) > 0}
+            for name in fired:
+                setattr(self.faults, name, getattr(self.faults, name) - 1)
+        return fired
+
+    def _fault(self, code: str, message: str, request: _Request = _Request()) -> tuple[int, dict[str, str], bytes]:
+        """A SOAP 1.1 fault; HTTP 500 for every fault, as the SOAP 1.1 HTTP binding prescribes."""
+        fault = etree.Element(f"{{{SOAP_ENV}}}Fault")
+        etree.SubElement(fault, "faultcode").text = f"soap:{code}"
+        faultstring = etree.SubElement(fault, "faultstring")
+        faultstring.text = message
+        faultstring.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
+        return self._reply(fault, request, action=WSA_FAULT_ACTION, status=500, knobs=False)
 
 
-def _fault(code: str, message: str) -> tuple[int, dict[str, str], bytes]:
-    """A SOAP 1.1 fault; HTTP 500 for every fault, as the SOAP 1.1 HTTP binding prescribes."""
-    envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
-    fault = etree.SubElement(etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body"), f"{{{SOAP_ENV}}}Fault")
-    etree.SubElement(fault, "faultcode").text = f"soap:{code}"
-    faultstring = etree.SubElement(fault, "faultstring")
-    faultstring.text = message
-    faultstring.set("{http://www.w3.org/XML/1998/namespace}lang", "en")
-    return 500, _XML_HEADERS, etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+def _tamper(payload: etree._Element) -> None:
+    """Change the last number in ``payload`` (HoogsteVolgnummer / BevestigdTotEnMet), as an attacker would."""
+    leaf = [el for el in payload.iter() if len(el) == 0 and (el.text or "").strip().isdigit()][-1]
+    leaf.text = str(int(leaf.text) + 1)

@@ -71,3 +71,17 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestPki]:
 def other_pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestPki]:
     """A second, unrelated PKI (nobody trusts it)."""
     yield generate_test_pki(tmp_path_factory.mktemp("other-pki"))
+
+
+def header_counts(raw: bytes) -> dict[str, int]:
+    """How often each SOAP header block (by local name; wsa:* prefixed) occurs in a raw envelope."""
+    from mappings.safe_xml import parse_xml
+
+    header = parse_xml(raw, max_bytes=10**7).find("{http://schemas.xmlsoap.org/soap/envelope/}Header")
+    counts: dict[str, int] = {}
+    for child in header if header is not None else ():
+        qname = etree.QName(child)
+        wsa = qname.namespace == "http://www.w3.org/2005/08/addressing"
+        name = f"wsa:{qname.localname}" if wsa else qname.localname
+        counts[name] = counts.get(name, 0) + 1
+    return counts

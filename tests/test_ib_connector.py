@@ -1,8 +1,12 @@
-"""The IB connector against the real IB simulator, over HTTP and over HTTPS with mutual TLS."""
+"""The IB connector against the real IB simulator: HTTP, HTTPS with mutual TLS, and Digikoppeling 2W-be-S."""
 
 from __future__ import annotations
 
+import json
 import logging
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -15,14 +19,16 @@ from connectors.inlichtingenbureau import (
     IbUnavailable,
     RawSignal,
 )
-from ib_helpers import assert_valid, other_pki, pki, record, wait_for  # noqa: F401 - fixtures
+from connectors.digikoppeling import DigikoppelingSettings, read_addressing
+from ib_helpers import assert_valid, header_counts, other_pki, pki, record, wait_for  # noqa: F401 - fixtures
 from mappings.ib_signal import signal_element_to_fields
 from mappings.safe_xml import parse_xml
 from simulators.certs import server_ssl_context
 from simulators.harness import SimServer
-from simulators.ib import IbSimulator
+from simulators.ib import IbSimulator, SimSecurity
 
 RECORDS = [record(n) for n in range(1, 26)]
+REPO = Path(__file__).resolve().parents[1]
 FAST = {"retry_backoff_seconds": 0.001, "retry_max_backoff_seconds": 0.01, "timeout_seconds": 2.0}
 
 
@@ -265,3 +271,165 @@ def test_unreadable_tls_files_are_a_security_error(tmp_path, ib_tls, pki):  # no
     sim, _ = ib_tls
     with pytest.raises(IbSecurityError, match="client_cert_path"):
         IbClient(tls_settings(sim, pki, client_cert_path=tmp_path / "missing.pem"))
+
+
+# -- Digikoppeling 2W-be-S (mutual TLS + signed messages) ------------------------------------------
+
+OIN_US, OIN_IB = "00000001001234567000", "00000001009876543000"
+
+
+@pytest.fixture
+def ib_signed(pki):  # noqa: F811
+    sim = IbSimulator(RECORDS, security=SimSecurity.from_pki(pki))
+    with SimServer(sim, tls=server_ssl_context(pki)) as server:
+        yield sim, server
+
+
+def signed_settings(sim: IbSimulator, pki, *, digikoppeling=None, **overrides) -> IbSettings:  # noqa: F811
+    dk = {"profile": "2W-be-S", "own_oin": OIN_US, "receiver_oin": OIN_IB,
+          "signing_key_path": pki.client_sign_key, "signing_cert_path": pki.client_sign_cert,
+          "trusted_sender_cert_path": pki.server_sign_cert, **(digikoppeling or {})}
+    return tls_settings(sim, pki, digikoppeling=dk, **overrides)
+
+
+def test_2w_be_s_pulls_all_pages_signed_each_signal_exactly_once(ib_signed, pki):  # noqa: F811
+    sim, server = ib_signed
+    with IbClient(signed_settings(sim, pki)) as client:
+        signals, pages = pull_all(client, page_size=7)
+        assert pages == 4
+        check_raw(signals, RECORDS)
+        client.acknowledge(25)
+    assert sim.acknowledged_upto == 25
+    assert [op.name for op in sim.operations] == ["HaalSignalen"] * 4 + ["BevestigSignalen"]
+    assert server.request_count(method="POST") == 5
+    message_ids = set()
+    for raw in sim.received_envelopes:  # what actually went over the wire
+        assert header_counts(raw) == {"Security": 1, "wsa:To": 1, "wsa:Action": 1, "wsa:MessageID": 1,
+                                      "wsa:ReplyTo": 1, "wsa:From": 1}
+        wsa = read_addressing(parse_xml(raw, max_bytes=10**6))
+        assert wsa.to == f"{sim.endpoint}?OIN={OIN_IB}" and wsa.from_address == f"http://www.logius.nl/oin/{OIN_US}"
+        message_ids.add(wsa.message_id)
+    assert len(message_ids) == 5
+
+
+def test_2w_be_requests_carry_each_wsa_header_once(ib):
+    sim, _ = ib
+    with make_client(sim) as client:
+        client.fetch_page(0, 5)
+    assert header_counts(sim.received_envelopes[-1]) == {"wsa:To": 1, "wsa:Action": 1, "wsa:MessageID": 1,
+                                                         "wsa:ReplyTo": 1}
+
+
+@pytest.mark.parametrize(("knob", "message"), [
+    ("tamper_next", "does not verify"),
+    ("unsigned_next", "unsigned"),
+    ("expired_next", "expired"),
+    ("wrong_cert_next", "not the configured sender certificate"),
+])
+def test_bad_signed_reply_is_a_security_error_after_one_request(ib_signed, pki, knob, message):  # noqa: F811
+    sim, server = ib_signed
+    server.set_faults(**{knob: 1})
+    with IbClient(signed_settings(sim, pki, max_attempts=3)) as client:
+        with pytest.raises(IbSecurityError, match=message) as info:
+            client.fetch_page(0, 10)
+        assert server.request_count() == 1  # not retried
+        assert record(1)["bsn"] not in str(info.value)
+        assert len(client.fetch_page(0, 10).signals) == 10  # the knob is spent: the next reply is fine
+
+
+class _Replaying:
+    """Wraps the simulator; answers the second SOAP request with the first (validly signed) reply."""
+
+    def __init__(self, sim: IbSimulator) -> None:
+        self.sim, self.first = sim, None
+
+    def bind(self, base_url: str) -> None:
+        self.sim.bind(base_url)
+
+    def __call__(self, method, path, headers, body):
+        status, out_headers, out_body = self.sim(method, path, headers, body)
+        if method == "POST" and self.first is None:
+            self.first = (status, out_headers, out_body)
+        elif method == "POST":
+            return self.first
+        return status, out_headers, out_body
+
+
+def test_replayed_signed_reply_is_a_security_error(pki):  # noqa: F811
+    sim = IbSimulator(RECORDS, security=SimSecurity.from_pki(pki))
+    with SimServer(_Replaying(sim), tls=server_ssl_context(pki)) as server:
+        with IbClient(signed_settings(sim, pki, max_attempts=3)) as client:
+            client.fetch_page(0, 10)
+            with pytest.raises(IbSecurityError, match="confirm the signature of our request"):
+                client.fetch_page(0, 10)
+        assert server.request_count() == 2
+
+
+def test_replayed_reply_without_signing_fails_on_relates_to(ib):
+    sim, server = ib
+    replay = _Replaying(sim)
+    server.app = replay
+    with make_client(sim, max_attempts=3) as client:
+        client.fetch_page(0, 10)
+        with pytest.raises(IbSecurityError, match="RelatesTo does not match"):
+            client.fetch_page(0, 10)
+    assert server.request_count() == 2
+
+
+def test_unsigned_request_gets_a_client_fault(ib_signed, pki):  # noqa: F811
+    sim, server = ib_signed
+    with IbClient(tls_settings(sim, pki, max_attempts=3)) as client:  # 2W-be: no signature
+        with pytest.raises(IbRejected, match="signature required"):
+            client.fetch_page(0, 10)
+    assert server.request_count() == 1 and sim.operations == []
+
+
+def test_request_signed_with_an_untrusted_certificate_gets_a_client_fault(ib_signed, pki):  # noqa: F811
+    sim, server = ib_signed
+    wrong = {"signing_key_path": pki.untrusted_sign_key, "signing_cert_path": pki.untrusted_sign_cert}
+    with IbClient(signed_settings(sim, pki, digikoppeling=wrong, max_attempts=3)) as client:
+        with pytest.raises(IbRejected, match="signature invalid"):
+            client.fetch_page(0, 10)
+    assert server.request_count() == 1 and sim.operations == []
+
+
+def test_2w_be_s_settings_are_validated(pki, tmp_path):  # noqa: F811
+    with pytest.raises(ValueError, match="signing_key_path"):
+        IbSettings(endpoint="https://ib.example.nl/x", digikoppeling={"profile": "2W-be-S"})
+    assert not IbSettings(endpoint="https://ib.example.nl/x").digikoppeling.signed
+    settings = IbSettings(endpoint="https://ib.example.nl/x", digikoppeling={
+        "profile": "2W-be-S", "signing_key_path": tmp_path / "missing-key.pem",
+        "signing_cert_path": pki.client_sign_cert, "trusted_sender_cert_path": pki.server_sign_cert})
+    with pytest.raises(IbSecurityError, match="missing-key.pem"):
+        IbClient(settings)
+
+
+def test_wsse_is_refused_on_2w_be_s(ib_signed, pki):  # noqa: F811
+    sim, _ = ib_signed
+    with pytest.raises(ValueError, match="wsse"):
+        IbClient(signed_settings(sim, pki), wsse=object())
+
+
+def test_simulator_cli_serves_mutual_tls_and_2w_be_s(tmp_path):
+    seed = tmp_path / "seed.json"
+    seed.write_text(json.dumps(RECORDS[:3]), encoding="utf-8")
+    tls_dir = tmp_path / "tls"
+    proc = subprocess.Popen([sys.executable, "-m", "simulators", "ib", "--seed", str(seed), "--tls-dir", str(tls_dir)],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().strip()
+        assert url.startswith("https://127.0.0.1:"), proc.stderr.read() if not url else url
+        settings = IbSettings(
+            endpoint=f"{url}/ib/signalen", ca_bundle_path=tls_dir / "ca.pem",
+            client_cert_path=tls_dir / "client.pem", client_key_path=tls_dir / "client-key.pem",
+            digikoppeling={"profile": "2W-be-S", "signing_key_path": tls_dir / "client-sign-key.pem",
+                           "signing_cert_path": tls_dir / "client-sign.pem",
+                           "trusted_sender_cert_path": tls_dir / "server-sign.pem"}, **FAST)
+        with IbClient(settings) as client:
+            assert [s.volgnummer for s in client.fetch_page(0, 10).signals] == [1, 2, 3]
+        unsigned = settings.model_copy(update={"digikoppeling": DigikoppelingSettings()})
+        with IbClient(unsigned) as client, pytest.raises(IbRejected, match="signature required"):
+            client.fetch_page(0, 10)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

@@ -2,6 +2,7 @@
 
 zeep never deserialises a response: a page with one bad signal must still reach the inbox whole,
 so each ``Signaal`` element is handed out as bytes, exactly as received (exclusive C14N).
+Digikoppeling WUS (addressing, and signing on 2W-be-S) is a :class:`WusPlugin`, registered last.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import zeep
 from lxml import etree
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
+from connectors.digikoppeling import SecurityError, WusPlugin, read_wsdl_actions
 from mappings.ib_signal import SIGNAAL_TAG, ib_tag
 from mappings.safe_xml import UnsafeXmlError, XmlSyntaxError, parse_xml
 from schemas.ib import BINDING_QNAME
@@ -131,14 +133,21 @@ def _clean(text: str) -> str:
 class IbClient:
     """Pull signals from IB and confirm them. Configuration in, typed data out; no business rules.
 
-    ``plugins`` and ``wsse`` are passed to zeep and applied to every outgoing envelope: that is
-    the seam for WS-Addressing ReplyTo/WS-Security signing. Incoming envelopes pass through
-    :meth:`_check_envelope` (the place for signature verification).
+    Every request gets the Digikoppeling WS-Addressing headers and every reply must relate to it;
+    with ``settings.digikoppeling.profile == "2W-be-S"`` requests are signed and replies verified
+    (see ``connectors/digikoppeling``). Extra zeep ``plugins`` run before that; ``wsse`` is only
+    allowed on 2W-be, because zeep applies it after the plugins and would break our signature.
     """
 
     def __init__(self, settings: IbSettings, *, plugins: Sequence[zeep.Plugin] = (), wsse: Any = None) -> None:
         self.settings = settings
         self._host = settings.endpoint_host
+        if wsse is not None and settings.digikoppeling.signed:
+            raise ValueError("IbClient signs itself on 2W-be-S; do not pass wsse as well")
+        try:
+            self._wus = WusPlugin(settings.digikoppeling, actions=read_wsdl_actions(settings.wsdl_path))
+        except SecurityError as exc:
+            raise IbSecurityError(f"Digikoppeling 2W-be-S for IB cannot start: {exc}") from None
         self._http = httpx.Client(
             verify=_ssl_context(settings),
             trust_env=False,  # no proxy/CA overrides from the environment
@@ -152,7 +161,7 @@ class IbClient:
         )
         client = zeep.Client(
             str(settings.wsdl_path), transport=_Transport(self._http, settings),
-            settings=zeep_settings, plugins=list(plugins), wsse=wsse,
+            settings=zeep_settings, plugins=[*plugins, self._wus], wsse=wsse,
         )
         self._service = client.create_service(BINDING_QNAME, settings.endpoint)
 
@@ -208,6 +217,8 @@ class IbClient:
             response = getattr(self._service, operation)(**params)
         except IbError:
             raise
+        except SecurityError as exc:
+            raise IbSecurityError(f"could not sign {operation} for IB endpoint {host}: {exc}") from None
         except httpx.TimeoutException:
             raise IbUnavailable(f"IB endpoint {host} did not answer {operation} within {timeout} s; "
                                 "check that IB is reachable, try again later") from None
@@ -256,7 +267,15 @@ class IbClient:
         return payload
 
     def _check_envelope(self, envelope: etree._Element) -> None:
-        """Hook for incoming-envelope checks (WS-Addressing RelatesTo, WS-Security signature): later."""
+        """Digikoppeling checks on a non-fault reply: signature (2W-be-S), RelatesTo and Action.
+
+        Faults are not checked: they are never used as an answer, and a server often cannot sign
+        the fault about a bad request signature.
+        """
+        try:
+            self._wus.check_response(envelope)
+        except SecurityError as exc:
+            raise IbSecurityError(f"IB endpoint {self._host} sent a reply that was refused: {exc}") from None
 
 
 def _int(text: str | None) -> int | None:

@@ -24,7 +24,9 @@ class IbRejected(IbError):
 
 
 class IbSecurityError(IbError):
-    """TLS could not be set up or verified, or IB sent XML we refuse to parse (DTD, wrong encoding)."""
+    """TLS could not be set up or verified, IB sent XML we refuse to parse (DTD, wrong encoding), or a reply
+    failed the Digikoppeling checks: unsigned, expired, tampered or signed with another certificate (2W-be-S),
+    or not related to our request (wsa:RelatesTo/Action). Never retried: the reply is not used."""
 
 
 class IbProtocolError(IbError):

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from connectors.digikoppeling import DigikoppelingSettings
 from schemas.ib import WSDL_PATH
 
 __all__ = ["IbSettings"]
@@ -33,6 +34,9 @@ class IbSettings(BaseModel):
     retry_max_backoff_seconds: float = Field(default=8.0, ge=0)
     max_message_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
     """Largest response accepted; bigger answers are cut off and refused."""
+    digikoppeling: DigikoppelingSettings = Field(default_factory=DigikoppelingSettings)
+    """WUS profile: ``2W-be`` (default: WS-Addressing, no signing) or ``2W-be-S`` (every request signed,
+    every reply verified against ``trusted_sender_cert_path``, IB's signing certificate)."""
 
     @field_validator("endpoint")
     @classmethod
