@@ -7,6 +7,7 @@ The scenario file gives the run date (`vandaag`) and the signals the simulator s
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -15,8 +16,9 @@ from typing import Any
 
 import store
 from flows.settings import Settings
+from simulators.certs import TestPki, generate_test_pki, server_ssl_context
 from simulators.harness import SimServer
-from simulators.ib import IbSimulator
+from simulators.ib import IbSimulator, SimSecurity
 
 DEMO_SCENARIO = Path(__file__).resolve().parent.parent / "simulators" / "data" / "demo.json"
 
@@ -39,9 +41,11 @@ def run_demo(settings: Settings, scenario: Path, step: Callable[[str], None]) ->
 
     data = json.loads(scenario.read_text(encoding="utf-8"))
     run_date = date.fromisoformat(data["vandaag"])
-    step("Starting the IB simulator")
-    ib = IbSimulator(data["signalen"])
-    with SimServer(ib) as server:
+    step("Starting the IB simulator (mutual TLS, Digikoppeling 2W-be-S signatures)")
+    pki = generate_test_pki(settings.home.resolve() / "demo-pki")
+    os.environ.update(demo_ib_environment(pki))
+    ib = IbSimulator(data["signalen"], security=SimSecurity.from_pki(pki))
+    with SimServer(ib, tls=server_ssl_context(pki)):
         ib.set_faults(duplicate_next=1)  # IB delivers one signal twice: it must be stored once
         step("Running the intake flow")
         counts = intake_flow(run_date=run_date, ib_endpoint=ib.endpoint)
@@ -52,3 +56,16 @@ def run_demo(settings: Settings, scenario: Path, step: Callable[[str], None]) ->
     engine.dispose()
     ui = settings.resolved_prefect_api_url.removesuffix("/api")
     return DemoResult(counts=counts, cases=cases, quarantine=quarantined, prefect_ui=ui)
+
+
+def demo_ib_environment(pki: TestPki) -> dict[str, str]:
+    """Settings that make the intake flow talk to the demo's IB simulator like to the real IB."""
+    return {
+        "VANGNET_IB_PROFILE": "2W-be-S",
+        "VANGNET_IB_CA_BUNDLE": str(pki.ca_cert),
+        "VANGNET_IB_CLIENT_CERT": str(pki.client_cert),
+        "VANGNET_IB_CLIENT_KEY": str(pki.client_key),
+        "VANGNET_IB_SIGNING_KEY": str(pki.client_sign_key),
+        "VANGNET_IB_SIGNING_CERT": str(pki.client_sign_cert),
+        "VANGNET_IB_SENDER_CERT": str(pki.server_sign_cert),
+    }

@@ -49,5 +49,13 @@ def ib_client(settings: Settings, *, endpoint: str | None = None):
             client_key_path=settings.ib_client_key,
             ca_bundle_path=settings.ib_ca_bundle,
             max_attempts=settings.ib_max_attempts,
+            digikoppeling={
+                "profile": settings.ib_profile,
+                "own_oin": settings.ib_own_oin,
+                "receiver_oin": settings.ib_receiver_oin,
+                "signing_key_path": settings.ib_signing_key,
+                "signing_cert_path": settings.ib_signing_cert,
+                "trusted_sender_cert_path": settings.ib_sender_cert,
+            },
         ))
     return _ib_clients[endpoint]

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     ib_client_cert: Path | None = None
     ib_client_key: Path | None = None
     ib_ca_bundle: Path | None = None
+    ib_profile: str = Field(default="2W-be-S", description="Digikoppeling profile: 2W-be-S (signed) or 2W-be.")
+    ib_own_oin: str | None = Field(default=None, description="Our OIN (wsa:From).")
+    ib_receiver_oin: str | None = Field(default=None, description="IB's OIN (added to wsa:To as ?OIN=).")
+    ib_signing_key: Path | None = Field(default=None, description="Our 2W-be-S signing key (PEM).")
+    ib_signing_cert: Path | None = Field(default=None, description="Our 2W-be-S signing certificate (PEM).")
+    ib_sender_cert: Path | None = Field(default=None, description="IB's signing certificate we trust (PEM).")
     ib_timeout: float = 30.0
     ib_page_size: int = Field(default=100, ge=1, le=1000)
     ib_max_attempts: int = Field(default=4, ge=1, le=10)
