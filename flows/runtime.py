@@ -33,6 +33,14 @@ _ib_clients: dict[str, object] = {}
 
 def ib_client(settings: Settings, *, endpoint: str | None = None):
     """The IB connector for `endpoint` (default: settings), built once per process."""
+    endpoint = endpoint or settings.ib_endpoint
+    if endpoint not in _ib_clients:
+        _ib_clients[endpoint] = build_ib_client(settings, endpoint=endpoint)
+    return _ib_clients[endpoint]
+
+
+def build_ib_client(settings: Settings, *, endpoint: str | None = None):
+    """A new IB connector configured from settings: mutual TLS and, on 2W-be-S, signing."""
     from connectors.inlichtingenbureau import IbClient, IbSettings
 
     endpoint = endpoint or settings.ib_endpoint
@@ -41,8 +49,8 @@ def ib_client(settings: Settings, *, endpoint: str | None = None):
             "No IB endpoint is configured.",
             hint="Set VANGNET_IB_ENDPOINT (and its certificates), or run `vangnet demo` to use the simulator.",
         )
-    if endpoint not in _ib_clients:
-        _ib_clients[endpoint] = IbClient(IbSettings(
+    try:
+        ib_settings = IbSettings(
             endpoint=endpoint,
             timeout_seconds=settings.ib_timeout,
             client_cert_path=settings.ib_client_cert,
@@ -57,5 +65,9 @@ def ib_client(settings: Settings, *, endpoint: str | None = None):
                 "signing_cert_path": settings.ib_signing_cert,
                 "trusted_sender_cert_path": settings.ib_sender_cert,
             },
-        ))
-    return _ib_clients[endpoint]
+        )
+    except ValueError as exc:  # pydantic's ValidationError: name the settings, never echo values
+        problems = "; ".join(error["msg"] for error in getattr(exc, "errors", lambda: [])()) or str(exc)
+        raise VangnetError(f"The IB connection settings are incomplete: {problems}",
+                           hint="Set the VANGNET_IB_* variables listed in the README's Configuration table.") from None
+    return IbClient(ib_settings)

@@ -110,3 +110,33 @@ def test_find_gaps():
     assert find_gaps(0, [1, 2, 3]) == []
     assert find_gaps(10, [12, 13, 17]) == [(11, 11), (14, 16)]
     assert find_gaps(5, []) == []
+
+
+HOSTILE_PAYLOADS = {
+    "external entity": b'<?xml version="1.0"?><!DOCTYPE s [<!ENTITY x SYSTEM "file:///etc/passwd">]><s>&x;</s>',
+    "billion laughs": b'<!DOCTYPE l [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]><l>&b;&b;</l>',
+    "oversized": b"<Signaal>" + b"x" * (70 * 1024) + b"</Signaal>",
+    "wrong encoding": '<?xml version="1.0" encoding="UTF-16"?><Signaal/>'.encode("utf-16"),
+    "not xml": b"%PDF-1.7 this is not a signal",
+    "deep nesting": b"<a>" * 5000 + b"</a>" * 5000,
+    "wrong element": b'<Signaal xmlns="urn:other"><BerichtId>X</BerichtId></Signaal>',
+}
+
+
+def test_hostile_messages_are_quarantined_each_with_a_reason_and_the_batch_goes_on(engine):
+    from mappings.ib_signal import fields_to_signal_element
+    from lxml import etree
+
+    good = [etree.tostring(fields_to_signal_element(ziekmelding(n, bsn)), method="c14n", exclusive=True)
+            for n, bsn in ((1, "999990019"), (2, "999990020"))]
+    with store.session_scope(engine) as s:
+        store.add_raw(s, source="ib", payload=good[0], received_at=NOW)
+        for payload in HOSTILE_PAYLOADS.values():
+            store.add_raw(s, source="ib", payload=payload, received_at=NOW)
+        store.add_raw(s, source="ib", payload=good[1], received_at=NOW)
+    batch = process_inbox_batch(engine, source="ib", limit=100, today=TODAY)
+    assert (batch.claimed, batch.cases_created, batch.quarantined) == (len(HOSTILE_PAYLOADS) + 2, 2, len(HOSTILE_PAYLOADS))
+    with store.session_scope(engine) as s:
+        reasons = [q.reason for q in store.list_quarantine(s)]
+    assert len(reasons) == len(HOSTILE_PAYLOADS) and all(len(r) > 10 for r in reasons)
+    assert not any("root:" in r or "interne fout" in r for r in reasons)  # refused on purpose, not by accident
