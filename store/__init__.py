@@ -6,12 +6,15 @@ from __future__ import annotations
 
 from store.audit import AuditAppendOnlyError, audit_for_case, record_audit
 from store.cases import (
+    cases_for_person,
     close_case,
     create_case,
     find_active_case,
+    flag_case,
     get_case,
     list_cases,
     parse_case_ref,
+    reopen_case,
     replace_steps,
     steps_for,
 )
@@ -48,16 +51,26 @@ from store.models import (
     WvpStep,
 )
 from store.outbox import claim_outbox, enqueue, mark_outbox_done, mark_outbox_failed
-from store.signals import add_signal, get_signal, link_signal, mark_signal
+from store.signals import (
+    add_signal,
+    get_signal,
+    link_signal,
+    mark_signal,
+    parked_signals,
+    signal_from_row,
+    signals_for_case,
+    signals_referring_to,
+)
 
 __all__ = [
     "AuditAppendOnlyError", "AuditEvent", "Base", "Case", "Consult", "ConsultPurpose", "InboxMessage",
     "InboxStatus", "IntakeCursor", "Invoice", "InvoiceFinding", "Order", "OrderKind", "OutboxItem",
     "OutboxStatus", "QuarantineRow", "SignalRow", "SignalStatus", "WvpStep",
-    "add_raw", "add_signal", "audit_for_case", "claim_inbox", "claim_outbox", "close_case", "create_case",
-    "current_revision", "enqueue", "find_active_case", "get_case", "get_cursor", "get_signal",
-    "head_revision", "is_up_to_date", "link_signal", "list_cases", "list_quarantine", "make_engine",
-    "make_sessionmaker", "mark_inbox", "mark_outbox_done", "mark_outbox_failed", "mark_signal",
-    "normalise_url", "parse_case_ref", "quarantine", "record_audit", "replace_steps", "resolve_quarantine",
-    "safe_url", "session_scope", "set_cursor", "steps_for", "upgrade", "utcnow",
+    "add_raw", "add_signal", "audit_for_case", "cases_for_person", "claim_inbox", "claim_outbox", "close_case",
+    "create_case", "current_revision", "enqueue", "find_active_case", "flag_case", "get_case", "get_cursor",
+    "get_signal", "head_revision", "is_up_to_date", "link_signal", "list_cases", "list_quarantine",
+    "make_engine", "make_sessionmaker", "mark_inbox", "mark_outbox_done", "mark_outbox_failed", "mark_signal",
+    "normalise_url", "parked_signals", "parse_case_ref", "quarantine", "record_audit", "reopen_case",
+    "replace_steps", "resolve_quarantine", "safe_url", "session_scope", "set_cursor", "signal_from_row",
+    "signals_for_case", "signals_referring_to", "steps_for", "upgrade", "utcnow",
 ]

@@ -32,6 +32,14 @@ def find_active_case(session: Session, gemeentecode: str, bsn: str) -> Case | No
     return session.scalars(stmt).one_or_none()
 
 
+def cases_for_person(session: Session, gemeentecode: str, bsn: str, *, closed_only: bool = False) -> list[Case]:
+    """All of the person's cases (or only the closed ones), oldest first."""
+    stmt = select(Case).where(Case.gemeentecode == gemeentecode, Case.bsn == bsn).order_by(Case.id)
+    if closed_only:
+        stmt = stmt.where(Case.closed_on.is_not(None))
+    return list(session.scalars(stmt))
+
+
 def create_case(session: Session, **fields: Any) -> Case:
     """Insert a case (fields are Case columns). Raises IntegrityError when the person already has an
     active case; the surrounding transaction stays usable (the insert runs in a SAVEPOINT)."""
@@ -63,6 +71,23 @@ def close_case(
     case.closed_on = on
     case.closed_reason = reason
     case.status = CaseStatus(status)
+    session.flush()
+
+
+def reopen_case(session: Session, case: Case, *, status: CaseStatus = CaseStatus.OPEN) -> None:
+    """Make a closed case active again. Raises IntegrityError (transaction still usable) when the
+    person has another active case: check with find_active_case first."""
+    with session.begin_nested():
+        case.closed_on = None
+        case.closed_reason = None
+        case.status = CaseStatus(status)
+        session.flush()
+
+
+def flag_case(session: Session, case: Case, *, reason: str) -> None:
+    """Hand a case to a person: status HANDMATIG, `reden` says what to look at. Closed stays closed."""
+    case.status = CaseStatus.HANDMATIG
+    case.reden = reason
     session.flush()
 
 

@@ -48,6 +48,8 @@ class SignalStatus(StrEnum):
     NIEUW = "NIEUW"
     VERWERKT = "VERWERKT"
     GEPARKEERD = "GEPARKEERD"
+    GECORRIGEERD = "GECORRIGEERD"  # superseded by a CORRECTIE (fits VARCHAR(16): no migration)
+    INGETROKKEN = "INGETROKKEN"  # withdrawn by an INTREKKING
 
 
 class OutboxStatus(StrEnum):

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from schemas.signal import Signal
+from schemas.signal import SIGNAL_FIELDS, SignaalSoort, Signal
 from store._sql import insert_if_absent
 from store.models import Case, SignalRow, SignalStatus
 
@@ -36,6 +37,45 @@ def link_signal(session: Session, signal_row: SignalRow, case: Case) -> None:
 
 
 def mark_signal(session: Session, signal_row: SignalRow, status: SignalStatus) -> None:
-    """Set a signal's status (VERWERKT once handled, GEPARKEERD while waiting, e.g. out of order)."""
+    """Set a signal's status (VERWERKT once handled, GEPARKEERD while waiting, e.g. out of order,
+    GECORRIGEERD when a correction replaced it, INGETROKKEN when withdrawn)."""
     signal_row.status = SignalStatus(status)
     session.flush()
+
+
+def signal_from_row(signal_row: SignalRow) -> Signal:
+    """The stored signal as a `Signal` again (e.g. to apply a parked one later)."""
+    return Signal.model_validate({name: getattr(signal_row, name) for name in SIGNAL_FIELDS})
+
+
+def parked_signals(
+    session: Session, *, persons: Iterable[tuple[str, str]] = (), refs: Iterable[str] = ()
+) -> list[SignalRow]:
+    """GEPARKEERD signals of these (gemeentecode, bsn) persons or referring (verwijst_naar) to one of
+    `refs`, in volgnummer order."""
+    conditions = [and_(SignalRow.gemeentecode == g, SignalRow.bsn == b) for g, b in set(persons)]
+    refs = sorted(set(refs))
+    if refs:
+        conditions.append(SignalRow.verwijst_naar.in_(refs))
+    if not conditions:
+        return []
+    stmt = (
+        select(SignalRow)
+        .where(SignalRow.status == SignalStatus.GEPARKEERD, or_(*conditions))
+        .order_by(SignalRow.volgnummer, SignalRow.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def signals_for_case(session: Session, case: Case, *, soort: SignaalSoort | None = None) -> list[SignalRow]:
+    """The signals linked to a case (optionally of one kind), in volgnummer order."""
+    stmt = select(SignalRow).where(SignalRow.case_id == case.id).order_by(SignalRow.volgnummer, SignalRow.id)
+    if soort is not None:
+        stmt = stmt.where(SignalRow.soort == SignaalSoort(soort))
+    return list(session.scalars(stmt))
+
+
+def signals_referring_to(session: Session, bericht_id: str) -> list[SignalRow]:
+    """Signals whose verwijst_naar is `bericht_id` (its corrections and withdrawals)."""
+    stmt = select(SignalRow).where(SignalRow.verwijst_naar == bericht_id).order_by(SignalRow.volgnummer)
+    return list(session.scalars(stmt))

@@ -7,8 +7,10 @@ from datetime import date
 import httpx
 import pytest
 
+from flows.demo import demo_ib_environment
+from simulators.certs import generate_test_pki, server_ssl_context
 from simulators.harness import SimServer
-from simulators.ib import IbSimulator
+from simulators.ib import IbSimulator, SimSecurity
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
@@ -24,8 +26,11 @@ def vangnet_home(tmp_path, monkeypatch):
 
     monkeypatch.setenv("VANGNET_HOME", str(tmp_path))
     monkeypatch.setenv("VANGNET_IB_PAGE_SIZE", "2")
+    pki = generate_test_pki(tmp_path / "pki")
+    for name, value in demo_ib_environment(pki).items():  # mutual TLS + 2W-be-S, as in production
+        monkeypatch.setenv(name, value)
     store.upgrade(f"sqlite:///{tmp_path / 'vangnet.db'}")
-    return tmp_path
+    return pki
 
 
 def test_intake_flow_pages_batches_and_gap_alert(prefect_server, vangnet_home):
@@ -34,8 +39,9 @@ def test_intake_flow_pages_batches_and_gap_alert(prefect_server, vangnet_home):
     from flows.intake import intake_flow
 
     bsns = ["999990019", "999990020", "999990032", "999990044", "999990056"]
-    sim = IbSimulator([ziekmelding(i + 1, b) for i, b in enumerate(bsns)] + [ziekmelding(9, "999990068")])
-    with SimServer(sim):
+    sim = IbSimulator([ziekmelding(i + 1, b) for i, b in enumerate(bsns)] + [ziekmelding(9, "999990068")],
+                      security=SimSecurity.from_pki(vangnet_home))
+    with SimServer(sim, tls=server_ssl_context(vangnet_home)):
         counts = intake_flow(run_date=date(2027, 3, 1), ib_endpoint=sim.endpoint)
     assert counts["received"] == 6 and counts["cases_created"] == 6
     assert counts["pages"] == 3 and counts["sequence_gaps"] == 1  # 6 signals in pages of 2; 6..8 missing
