@@ -37,3 +37,20 @@ def prefect_server():
     url = ensure_server(_SETTINGS)
     yield url
     stop_server(_SETTINGS)
+
+
+def events_named(api_url: str, name: str, *, at_least: int = 1, timeout: float = 15.0) -> list[dict]:
+    """Events with this name on the server. The server stores events asynchronously: poll a while."""
+    import time
+
+    import httpx
+    from prefect.events.worker import EventsWorker
+
+    EventsWorker.drain_all()
+    deadline = time.monotonic() + timeout
+    while True:
+        events = httpx.post(f"{api_url}/events/filter", timeout=10,
+                            json={"filter": {"event": {"name": [name]}}}).json()["events"]
+        if len(events) >= at_least or time.monotonic() > deadline:
+            return events
+        time.sleep(0.3)

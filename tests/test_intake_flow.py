@@ -6,6 +6,7 @@ from datetime import date
 
 import httpx
 import pytest
+from prefect_fixtures import events_named
 
 from flows.demo import demo_ib_environment
 from simulators.certs import generate_test_pki, server_ssl_context
@@ -34,8 +35,6 @@ def vangnet_home(tmp_path, monkeypatch):
 
 
 def test_intake_flow_pages_batches_and_gap_alert(prefect_server, vangnet_home):
-    from prefect.events.worker import EventsWorker
-
     from flows.intake import intake_flow
 
     bsns = ["999990019", "999990020", "999990032", "999990044", "999990056"]
@@ -47,9 +46,7 @@ def test_intake_flow_pages_batches_and_gap_alert(prefect_server, vangnet_home):
     assert counts["pages"] == 3 and counts["sequence_gaps"] == 1  # 6 signals in pages of 2; 6..8 missing
     assert sim.acknowledged_upto == 9
 
-    EventsWorker.drain_all()
-    events = httpx.post(f"{prefect_server}/events/filter", timeout=10,
-                        json={"filter": {"event": {"name": ["vangnet.intake.sequence-gap"]}}}).json()["events"]
+    events = events_named(prefect_server, "vangnet.intake.sequence-gap")
     assert [(e["payload"]["first"], e["payload"]["last"]) for e in events] == [(6, 8)]
     task_runs = httpx.post(f"{prefect_server}/task_runs/filter", json={}, timeout=10).json()
     assert sum(r["name"].startswith("pull-ib-page") for r in task_runs) == 3  # one task per page, not per signal
