@@ -29,7 +29,9 @@ def case_summary(session: Session, case: Case) -> dict[str, Any]:
         "gemeentecode": case.gemeentecode,
         "bericht_ids": list(bericht_ids),
         "besluit": case.besluit.value if case.besluit else None,
-        "reden": case.reden,
+        # The decision's reason; a case closed before any decision (e.g. herstel) gives its closing reason.
+        "reden": case.reden if case.besluit or not case.closed_reason else case.closed_reason,
+        "afsluitreden": case.closed_reason,
         "status": case.status.value,
         "eerste_ziektedag": _iso(case.eerste_ziektedag),
         "datum_ontvangst": _iso(case.datum_ontvangst),
