@@ -69,3 +69,21 @@ def demo_ib_environment(pki: TestPki) -> dict[str, str]:
         "VANGNET_IB_SIGNING_CERT": str(pki.client_sign_cert),
         "VANGNET_IB_SENDER_CERT": str(pki.server_sign_cert),
     }
+
+
+DEMO_CATALOGUS = "https://catalogi.vangnet.invalid/catalogi/api/v1"
+DEMO_RSIN = "002220647"
+
+
+def demo_zgw_environment(api_root: str, secret: str) -> dict[str, str]:
+    """Settings that make the zaak flow register zaken at the demo's ZGW simulator."""
+    return {
+        "VANGNET_ZGW_BASE_URL": api_root,
+        "VANGNET_ZGW_CLIENT_ID": "vangnet",
+        "VANGNET_ZGW_SECRET": secret,
+        "VANGNET_ZGW_ZAAKTYPE": f"{DEMO_CATALOGUS}/zaaktypen/vangnetter",
+        "VANGNET_ZGW_STATUSTYPE_INTAKE": f"{DEMO_CATALOGUS}/statustypen/intake",
+        "VANGNET_ZGW_STATUSTYPE_EINDE": f"{DEMO_CATALOGUS}/statustypen/afgesloten",
+        "VANGNET_ZGW_ROLTYPE_BETROKKENE": f"{DEMO_CATALOGUS}/roltypen/vangnetter",
+        "VANGNET_ZGW_BRONORGANISATIE": DEMO_RSIN,
+    }

@@ -1,0 +1,103 @@
+"""Zaak registration at the zaaksysteem (ZGW Zaken API), driven by the outbox.
+
+Effects, each with its own idempotency key and its own transaction:
+- `zaak.create`  (key `zaak.create:<ref>`, queued by the takeover decision): create the zaak with a
+  deterministic identificatie, so a retry or restart finds the existing zaak instead of making a second;
+  then queue the start status and the rol.
+- `zaak.status`  (key `zaak.status:intake:<ref>`) and `zaak.rol` (key `zaak.rol:<ref>`): the ZGW API
+  can't make a repeated POST harmless, so when a failure may have reached the server the item is set
+  FAILED for a person to check instead of being retried blindly.
+- `zaak.close`   (key `zaak.close:<ref>`, queued by `queue_closures` for closed cases with a zaak).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+import store
+from mappings.zgw import zaak_identificatie, zaak_omschrijving
+from store.models import Case, OutboxItem
+
+ACTOR = "vangnet/zaken"
+EFFECT_ORDER = ("zaak.create", "zaak.status", "zaak.rol", "zaak.close")
+
+
+@dataclass
+class ZakenResult:
+    """Counts of one worker run."""
+
+    done: dict[str, int] = field(default_factory=dict)
+    failed: int = 0
+
+    def count(self, effect: str) -> None:
+        self.done[effect] = self.done.get(effect, 0) + 1
+
+
+def queue_closures(engine: Engine) -> int:
+    """Queue `zaak.close` for every closed case that has a zaak (idempotent: one key per case)."""
+    with store.session_scope(engine) as session:
+        cases = session.scalars(select(Case).where(Case.closed_on.is_not(None), Case.zaak_url.is_not(None)))
+        return sum(
+            store.enqueue(session, effect="zaak.close", idempotency_key=f"zaak.close:{case.ref}",
+                          payload={"case_id": case.id}, case_id=case.id)[1]
+            for case in cases
+        )
+
+
+def process_zaken_outbox(engine: Engine, client, *, today: date, limit: int) -> ZakenResult:
+    """Perform up to `limit` pending zaak effects per kind, in order create → status → rol → close."""
+    from connectors.zaken import ZakenError, ZakenUnavailable
+
+    result = ZakenResult()
+    for effect in EFFECT_ORDER:
+        for _ in range(limit):
+            with store.session_scope(engine) as session:
+                items = store.claim_outbox(session, effect, 1)
+                if not items:
+                    break
+                item = items[0]
+                case = store.get_case(session, item.payload["case_id"])
+                try:
+                    _perform(session, client, item, case, today)
+                except ZakenUnavailable as exc:
+                    blind_retry_safe = effect in ("zaak.create",) or not exc.maybe_processed
+                    store.mark_outbox_failed(session, item, str(exc), max_attempts=5 if blind_retry_safe else 1)
+                    result.failed += 1
+                    if blind_retry_safe:
+                        break  # the zaaksysteem is struggling: leave the rest for the next run
+                except ZakenError as exc:
+                    store.mark_outbox_failed(session, item, str(exc), max_attempts=1)
+                    result.failed += 1
+                else:
+                    store.mark_outbox_done(session, item)
+                    result.count(effect)
+    return result
+
+
+def _perform(session, client, item: OutboxItem, case: Case, today: date) -> None:
+    settings = client.settings
+    if item.effect == "zaak.create":
+        identificatie = zaak_identificatie(case.ref, case.gemeentecode)
+        zaak = client.create_zaak(identificatie, omschrijving=zaak_omschrijving(case.ref),
+                                  startdatum=case.opened_on, registratiedatum=today)
+        case.zaak_identificatie, case.zaak_url = zaak.identificatie, zaak.url
+        for effect, key in (("zaak.status", f"zaak.status:intake:{case.ref}"), ("zaak.rol", f"zaak.rol:{case.ref}")):
+            store.enqueue(session, effect=effect, idempotency_key=key, payload={"case_id": case.id}, case_id=case.id)
+        store.record_audit(session, actor=ACTOR, action="zaak.created", case_id=case.id,
+                           details={"identificatie": zaak.identificatie})
+    elif item.effect == "zaak.status":
+        client.set_status(case.zaak_url, settings.statustype_intake, case.opened_on,
+                          toelichting=f"Overname re-integratie vastgesteld ({case.ref})")
+        store.record_audit(session, actor=ACTOR, action="zaak.status", case_id=case.id, details={"status": "intake"})
+    elif item.effect == "zaak.rol":
+        client.add_rol_natuurlijk_persoon(case.zaak_url, settings.roltype_betrokkene, case.bsn,
+                                          roltoelichting="Vangnetter (betrokkene)")
+        store.record_audit(session, actor=ACTOR, action="zaak.rol", case_id=case.id, details={"rol": "betrokkene"})
+    elif item.effect == "zaak.close":
+        client.close_zaak(case.zaak_url, datum=case.closed_on, toelichting=f"Zaak {case.ref} afgesloten")
+        store.record_audit(session, actor=ACTOR, action="zaak.closed", case_id=case.id,
+                           details={"closed_on": case.closed_on.isoformat(), "status": case.status.value})
