@@ -71,3 +71,43 @@ def build_ib_client(settings: Settings, *, endpoint: str | None = None):
         raise VangnetError(f"The IB connection settings are incomplete: {problems}",
                            hint="Set the VANGNET_IB_* variables listed in the README's Configuration table.") from None
     return IbClient(ib_settings)
+
+
+def suwinet_lks_lookup(settings: Settings):
+    """LKS lookup through Suwinet GSDDossierReintegratie when configured; None when not (registration only)."""
+    if not settings.suwinet_reintegratie_endpoint:
+        return None
+    from schemas.lks import LksBron, LksPeriode
+
+    client = suwinet_client(settings)
+
+    def lookup(bsn: str) -> list[LksPeriode]:
+        return [
+            LksPeriode(begin=p.begin, einde=p.einde, loonwaarde_pct=p.loonwaarde_pct,
+                       gemeentecode=settings.gemeentecode, bron=LksBron.SUWINET)
+            for p in client.reintegratie_info(bsn)
+            if p.is_lks
+        ]
+
+    return lookup
+
+
+def zaken_client(settings: Settings):
+    """The ZGW Zaken connector when a zaaksysteem is configured; None when not (no zaak is made)."""
+    if not settings.zgw_base_url:
+        return None
+    from connectors.zaken import ZakenClient, ZakenSettings
+
+    try:
+        zaken_settings = ZakenSettings(
+            base_url=settings.zgw_base_url, client_id=settings.zgw_client_id, secret=settings.zgw_secret,
+            user_id=settings.zgw_user_id, user_representation=settings.zgw_user_representation,
+            zaaktype=settings.zgw_zaaktype, statustype_intake=settings.zgw_statustype_intake,
+            statustype_einde=settings.zgw_statustype_einde, roltype_betrokkene=settings.zgw_roltype_betrokkene,
+            bronorganisatie=settings.zgw_bronorganisatie, verantwoordelijke_organisatie=settings.zgw_bronorganisatie,
+        )
+    except ValueError as exc:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in getattr(exc, "errors", lambda: [])())
+        raise VangnetError(f"The zaaksysteem (ZGW) settings are incomplete or invalid: {fields or exc}",
+                           hint="Set the VANGNET_ZGW_* variables listed in the README, or unset VANGNET_ZGW_BASE_URL.") from None
+    return ZakenClient(zaken_settings)

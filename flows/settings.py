@@ -42,6 +42,28 @@ class Settings(BaseSettings):
     ib_page_size: int = Field(default=100, ge=1, le=1000)
     ib_max_attempts: int = Field(default=4, ge=1, le=10)
 
+    suwinet_reintegratie_endpoint: str | None = Field(default=None, description="GSDDossierReintegratie URL.")
+    suwinet_wv_endpoint: str | None = Field(default=None, description="UWVDossierWerknemersverzekeringenGSD URL.")
+    suwinet_safety_net: bool = Field(default=False, description="Poll Suwinet for changes of open cases.")
+    suwinet_profile: str = Field(default="2W-be-S", description="Digikoppeling profile towards Suwinet.")
+    suwinet_client_cert: Path | None = None
+    suwinet_client_key: Path | None = None
+    suwinet_ca_bundle: Path | None = None
+    suwinet_signing_key: Path | None = None
+    suwinet_signing_cert: Path | None = None
+    suwinet_sender_cert: Path | None = Field(default=None, description="BKWI's signing certificate we trust.")
+
+    zgw_base_url: str | None = Field(default=None, description="ZGW Zaken API base URL; unset: no zaak is made.")
+    zgw_client_id: str | None = None
+    zgw_secret: str | None = Field(default=None, description="JWT secret for the Zaken API (no default).")
+    zgw_user_id: str = "vangnet"
+    zgw_user_representation: str = "vangnet (automatisch)"
+    zgw_zaaktype: str | None = None
+    zgw_statustype_intake: str | None = None
+    zgw_statustype_einde: str | None = None
+    zgw_roltype_betrokkene: str | None = None
+    zgw_bronorganisatie: str | None = Field(default=None, description="RSIN of the gemeente (9 digits).")
+
     batch_size: int = Field(default=500, ge=1, description="Records per store batch (one Prefect task each).")
 
     @property
