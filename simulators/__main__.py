@@ -32,11 +32,26 @@ def _parser() -> argparse.ArgumentParser:
                     help="serve HTTPS with mutual TLS (and 2W-be-S signing), generating a throwaway test PKI here")
     ib.add_argument("--profile", choices=("2W-be", "2W-be-S"), default="2W-be-S",
                     help="Digikoppeling profile with --tls-dir (default 2W-be-S: signed messages)")
+    from simulators.zgw import add_cli_arguments as add_zgw_arguments  # ZGW Zaken API (see simulators/zgw.py)
+
+    add_zgw_arguments(sub.add_parser("zgw", help="ZGW Zaken API (REST + JWT), checked against the official OpenAPI"))
+    from simulators.suwinet import add_cli_arguments as add_suwinet_arguments  # see simulators/suwinet.py
+
+    add_suwinet_arguments(sub.add_parser("suwinet", help="Suwinet GSDDossierReintegratie + "
+                                         "UWVDossierWerknemersverzekeringenGSD (SOAP 1.1, scenario 'lks'/'suwinet_wv')"))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.partner == "zgw":
+        from simulators.zgw import run_cli as run_zgw
+
+        return run_zgw(args)
+    if args.partner == "suwinet":
+        from simulators.suwinet import run_cli as run_suwinet
+
+        return run_suwinet(args)
     from simulators.ib import IbSimulator, SimSecurity, load_signal_records
 
     records = load_signal_records(args.seed)

@@ -29,6 +29,7 @@ from store.inbox import (
     resolve_quarantine,
     set_cursor,
 )
+from store.lks import get_lks, lks_for_person, periode_from_row, replace_suwinet_lks, upsert_lks
 from store.migrate import current_revision, head_revision, is_up_to_date, upgrade
 from store.models import (
     AuditEvent,
@@ -41,6 +42,7 @@ from store.models import (
     IntakeCursor,
     Invoice,
     InvoiceFinding,
+    LksRecord,
     Order,
     OrderKind,
     OutboxItem,
@@ -64,13 +66,14 @@ from store.signals import (
 
 __all__ = [
     "AuditAppendOnlyError", "AuditEvent", "Base", "Case", "Consult", "ConsultPurpose", "InboxMessage",
-    "InboxStatus", "IntakeCursor", "Invoice", "InvoiceFinding", "Order", "OrderKind", "OutboxItem",
-    "OutboxStatus", "QuarantineRow", "SignalRow", "SignalStatus", "WvpStep",
-    "add_raw", "add_signal", "audit_for_case", "cases_for_person", "claim_inbox", "claim_outbox", "close_case",
+    "InboxStatus", "IntakeCursor", "Invoice", "InvoiceFinding", "LksRecord", "Order", "OrderKind",
+    "OutboxItem", "OutboxStatus", "QuarantineRow", "SignalRow", "SignalStatus", "WvpStep", "add_raw",
+    "add_signal", "audit_for_case", "cases_for_person", "claim_inbox", "claim_outbox", "close_case",
     "create_case", "current_revision", "enqueue", "find_active_case", "flag_case", "get_case", "get_cursor",
-    "get_signal", "head_revision", "is_up_to_date", "link_signal", "list_cases", "list_quarantine",
-    "make_engine", "make_sessionmaker", "mark_inbox", "mark_outbox_done", "mark_outbox_failed", "mark_signal",
-    "normalise_url", "parked_signals", "parse_case_ref", "quarantine", "record_audit", "reopen_case",
-    "replace_steps", "resolve_quarantine", "safe_url", "session_scope", "set_cursor", "signal_from_row",
-    "signals_for_case", "signals_referring_to", "steps_for", "upgrade", "utcnow",
+    "get_lks", "get_signal", "head_revision", "is_up_to_date", "link_signal", "lks_for_person", "list_cases",
+    "list_quarantine", "make_engine", "make_sessionmaker", "mark_inbox", "mark_outbox_done",
+    "mark_outbox_failed", "mark_signal", "normalise_url", "parked_signals", "parse_case_ref",
+    "periode_from_row", "quarantine", "record_audit", "reopen_case", "replace_steps", "replace_suwinet_lks",
+    "resolve_quarantine", "safe_url", "session_scope", "set_cursor", "signal_from_row", "signals_for_case",
+    "signals_referring_to", "steps_for", "upgrade", "upsert_lks", "utcnow",
 ]

@@ -30,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from schemas.case import Besluit, CaseStatus, Stap
+from schemas.lks import LksBron
 from schemas.signal import EzwbUitkomst, RedenEinde, SignaalSoort, WettelijkeGrondslag
 from store.db import utcnow
 from store.types import UTCDateTime, str_enum
@@ -326,3 +327,21 @@ class AuditEvent(Base):
     action: Mapped[str] = mapped_column(String(64))
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     details: Mapped[dict[str, Any] | None]
+
+
+class LksRecord(Base):
+    """One LKS period of a person (schemas.lks.LksPeriode plus the BSN). A period is identified by
+    who granted it, when it began and where it was found: a re-import updates einde and percentage."""
+
+    __tablename__ = "lks_periods"
+    __table_args__ = (UniqueConstraint("bsn", "gemeentecode", "begin", "bron"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bsn: Mapped[str] = mapped_column(String(9))
+    gemeentecode: Mapped[str] = mapped_column(String(4))  # the granting gemeente
+    begin: Mapped[date]
+    einde: Mapped[date | None]
+    loonwaarde_pct: Mapped[Decimal | None] = mapped_column(Numeric(5, 2))
+    bron: Mapped[LksBron] = mapped_column(str_enum(LksBron, 16))
+    type_code: Mapped[str | None] = mapped_column(String(16))
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,99 @@
+"""HTTP plumbing for the Suwinet client: pinned TLS, local WSDL only, configured endpoints only, bounded answers.
+
+Mirrors the IB connector's transport (a candidate to share via ``connectors/digikoppeling``).
+Nothing here logs: zeep's own transport, which logs request bodies at DEBUG, is never used to send.
+"""
+
+from __future__ import annotations
+
+import ssl
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import zeep
+
+from .errors import SuwinetProtocolError, SuwinetSecurityError
+from .settings import SuwinetSettings
+
+__all__ = ["Response", "Transport", "caused_by_tls", "host_of", "ssl_context"]
+
+
+@dataclass(frozen=True)
+class Response:
+    """What zeep gets back with ``raw_response=True``."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+
+def host_of(url: str) -> str:
+    """Host name only, for messages and logs."""
+    return urlsplit(url).hostname or "?"
+
+
+class Transport(zeep.Transport):
+    """zeep transport over one shared httpx client; WSDL/XSD from disk, POST to ``endpoints`` only."""
+
+    def __init__(self, http: httpx.Client, settings: SuwinetSettings) -> None:
+        super().__init__(cache=None)
+        self.session.close()  # zeep's own requests session is never used
+        self._http = http
+        self._limit = settings.max_message_bytes
+        self._endpoints = {e for e in (settings.reintegratie_endpoint, settings.werknemersverzekeringen_endpoint) if e}
+
+    def load(self, url: str) -> bytes:
+        if urlsplit(url).scheme not in ("", "file"):
+            raise ValueError(f"refusing to fetch {url}: the Suwinet WSDL and XSD must be local files")
+        return super().load(url)
+
+    def get(self, address: str, params: Any, headers: Any) -> Any:
+        raise NotImplementedError("the Suwinet services only use HTTP POST")
+
+    def post(self, address: str, message: bytes, headers: dict[str, str]) -> Response:
+        host = host_of(address)
+        if address not in self._endpoints:
+            raise SuwinetSecurityError(f"refusing to send to {host}: it is not a configured Suwinet endpoint")
+        with self._http.stream("POST", address, content=message, headers=headers) as response:
+            declared = response.headers.get("Content-Length", "")
+            if declared.isdigit() and int(declared) > self._limit:
+                raise self._too_large(host)
+            content = bytearray()
+            for chunk in response.iter_bytes():
+                content += chunk
+                if len(content) > self._limit:
+                    raise self._too_large(host)
+        return Response(response.status_code, response.headers, bytes(content))
+
+    def _too_large(self, host: str) -> SuwinetProtocolError:
+        return SuwinetProtocolError(f"Suwinet endpoint {host} sent a response over {self._limit} bytes; refused. "
+                                    "Raise max_message_bytes if such answers are legitimate.")
+
+
+def ssl_context(settings: SuwinetSettings) -> ssl.SSLContext:
+    """TLS 1.2+, the configured CA bundle only (when set) and our client certificate."""
+    try:
+        if settings.ca_bundle_path is not None:
+            ctx = ssl.create_default_context(cafile=str(settings.ca_bundle_path))
+        else:
+            ctx = ssl.create_default_context()
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        if settings.client_cert_path is not None:
+            ctx.load_cert_chain(settings.client_cert_path, settings.client_key_path)
+    except (OSError, ssl.SSLError) as exc:
+        raise SuwinetSecurityError(
+            f"could not load the TLS files for Suwinet ({exc}); check ca_bundle_path, client_cert_path "
+            "and client_key_path (PEM, readable by this process)") from None
+    return ctx
+
+
+def caused_by_tls(exc: BaseException) -> ssl.SSLError | None:
+    """The ``ssl.SSLError`` somewhere in the exception's chain, if any."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLError):
+            return seen
+        seen = seen.__cause__ or seen.__context__
+    return None
