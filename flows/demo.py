@@ -87,3 +87,19 @@ def demo_zgw_environment(api_root: str, secret: str) -> dict[str, str]:
         "VANGNET_ZGW_ROLTYPE_BETROKKENE": f"{DEMO_CATALOGUS}/roltypen/vangnetter",
         "VANGNET_ZGW_BRONORGANISATIE": DEMO_RSIN,
     }
+
+
+def demo_suwinet_environment(reintegratie_endpoint: str, wv_endpoint: str, pki: TestPki) -> dict[str, str]:
+    """Settings that make the takeover and safety-net flows ask the demo's Suwinet simulator."""
+    return {
+        "VANGNET_SUWINET_REINTEGRATIE_ENDPOINT": reintegratie_endpoint,
+        "VANGNET_SUWINET_WV_ENDPOINT": wv_endpoint,
+        "VANGNET_SUWINET_SAFETY_NET": "true",
+        "VANGNET_SUWINET_PROFILE": "2W-be-S",
+        "VANGNET_SUWINET_CA_BUNDLE": str(pki.ca_cert),
+        "VANGNET_SUWINET_CLIENT_CERT": str(pki.client_cert),
+        "VANGNET_SUWINET_CLIENT_KEY": str(pki.client_key),
+        "VANGNET_SUWINET_SIGNING_KEY": str(pki.client_sign_key),
+        "VANGNET_SUWINET_SIGNING_CERT": str(pki.client_sign_cert),
+        "VANGNET_SUWINET_SENDER_CERT": str(pki.server_sign_cert),
+    }

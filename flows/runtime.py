@@ -73,6 +73,32 @@ def build_ib_client(settings: Settings, *, endpoint: str | None = None):
     return IbClient(ib_settings)
 
 
+def suwinet_client(settings: Settings):
+    """The Suwinet connector (both services) when an endpoint is configured; None when not."""
+    if not (settings.suwinet_reintegratie_endpoint or settings.suwinet_wv_endpoint):
+        return None
+    from connectors.suwinet import SuwinetClient, SuwinetSettings
+
+    try:
+        suwinet_settings = SuwinetSettings(
+            reintegratie_endpoint=settings.suwinet_reintegratie_endpoint,
+            werknemersverzekeringen_endpoint=settings.suwinet_wv_endpoint,
+            client_cert_path=settings.suwinet_client_cert, client_key_path=settings.suwinet_client_key,
+            ca_bundle_path=settings.suwinet_ca_bundle,
+            digikoppeling={
+                "profile": settings.suwinet_profile,
+                "signing_key_path": settings.suwinet_signing_key,
+                "signing_cert_path": settings.suwinet_signing_cert,
+                "trusted_sender_cert_path": settings.suwinet_sender_cert,
+            },
+        )
+    except ValueError as exc:
+        problems = "; ".join(error["msg"] for error in getattr(exc, "errors", lambda: [])()) or str(exc)
+        raise VangnetError(f"The Suwinet settings are incomplete: {problems}",
+                           hint="Set the VANGNET_SUWINET_* variables listed in the README's Configuration table.") from None
+    return SuwinetClient(suwinet_settings)
+
+
 def suwinet_lks_lookup(settings: Settings):
     """LKS lookup through Suwinet GSDDossierReintegratie when configured; None when not (registration only)."""
     if not settings.suwinet_reintegratie_endpoint:
@@ -83,8 +109,8 @@ def suwinet_lks_lookup(settings: Settings):
 
     def lookup(bsn: str) -> list[LksPeriode]:
         return [
-            LksPeriode(begin=p.begin, einde=p.einde, loonwaarde_pct=p.loonwaarde_pct,
-                       gemeentecode=settings.gemeentecode, bron=LksBron.SUWINET)
+            LksPeriode(begin=p.begin, einde=p.einde, loonwaarde_pct=p.loonwaarde_pct, type_code=p.type_code or None,
+                       gemeentecode=p.gemeentecode or settings.gemeentecode, bron=LksBron.SUWINET)
             for p in client.reintegratie_info(bsn)
             if p.is_lks
         ]
