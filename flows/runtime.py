@@ -11,9 +11,13 @@ from flows.errors import VangnetError
 from flows.settings import Settings
 
 
+_engines_made: set[str] = set()
+
+
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
     """One engine (connection pool) per database URL per process."""
+    _engines_made.add(url)
     return store.make_engine(url)
 
 
@@ -137,3 +141,14 @@ def zaken_client(settings: Settings):
         raise VangnetError(f"The zaaksysteem (ZGW) settings are incomplete or invalid: {fields or exc}",
                            hint="Set the VANGNET_ZGW_* variables listed in the README, or unset VANGNET_ZGW_BASE_URL.") from None
     return ZakenClient(zaken_settings)
+
+
+def close_all() -> None:
+    """Dispose every cached engine and client (the scenario runner calls this between scenarios)."""
+    for client in _ib_clients.values():
+        client.close()
+    _ib_clients.clear()
+    for url in list(_engines_made):
+        engine_for(url).dispose()
+    _engines_made.clear()
+    engine_for.cache_clear()

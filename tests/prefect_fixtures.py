@@ -36,6 +36,12 @@ def prefect_server():
     assert _SETTINGS is not None, "configure_prefect_env() must run in conftest"
     url = ensure_server(_SETTINGS)
     yield url
+    # Send what the flows logged before the server goes away; else Prefect's exit handler retries for long.
+    from prefect.events.worker import EventsWorker
+    from prefect.logging.handlers import APILogWorker
+
+    APILogWorker.drain_all(timeout=10)
+    EventsWorker.drain_all()
     stop_server(_SETTINGS)
 
 
