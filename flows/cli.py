@@ -30,7 +30,11 @@ db_app = typer.Typer(help="The state store (database).", no_args_is_help=True)
 cases_app = typer.Typer(help="Cases (one per vangnetter).", no_args_is_help=True)
 server_app = typer.Typer(help="The local Prefect server under var/prefect.", no_args_is_help=True)
 signals_app = typer.Typer(help="UWV/IB signals.", no_args_is_help=True)
+lks_app = typer.Typer(help="The gemeente's own loonkostensubsidie (LKS) registration.", no_args_is_help=True)
+scenario_app = typer.Typer(help="Scenario files: a day of signals through the real flows.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+app.add_typer(lks_app, name="lks")
+app.add_typer(scenario_app, name="scenario")
 app.add_typer(signals_app, name="signals")
 app.add_typer(cases_app, name="cases")
 app.add_typer(server_app, name="server")
@@ -69,7 +73,7 @@ def demo(
         raise VangnetError(f"Scenario file {scenario} does not exist.", hint="Give an existing --scenario file.")
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
-        task = progress.add_task("Migrating the database", total=5)
+        task = progress.add_task("Migrating the database", total=6)
 
         def step(description: str) -> None:
             progress.update(task, advance=1, description=description)
@@ -79,10 +83,12 @@ def demo(
         prefect_server.ensure_server(settings)
         prefect_server.apply_prefect_env(settings)
         result = run_demo(settings, scenario, step)
-        progress.update(task, completed=5, description="Done")
+        progress.update(task, completed=6, description="Done")
     _print_cases(result.cases)
     _print_quarantine(result.quarantine)
-    console.print("Intake counts: " + ", ".join(f"{k}={v}" for k, v in result.counts.items()))
+    _print_deadlines(result.deadlines)
+    for flow_name, counts in result.counts.items():
+        console.print(f"{flow_name}: " + (", ".join(f"{k}={v}" for k, v in counts.items()) or "-"))
     console.print(f"Prefect UI (keeps running): [bold]{result.prefect_ui}[/bold]  —  stop it with "
                   "`vangnet server stop`.")
 
@@ -187,6 +193,56 @@ def signals_import(
         _print_quarantine([{"bericht_id": q.bericht_id, "reden": q.reason} for q in store.list_quarantine(session)])
 
 
+@lks_app.command("import")
+def lks_import(
+    file: Annotated[Path, typer.Argument(help="CSV (bsn,begin,einde,loonwaarde_pct,gemeentecode) or JSON.")],
+) -> None:
+    """Import LKS periods from the gemeente's own administration; bad rows are listed by row number."""
+    from mappings.lks_file import LksFileError
+    from services.lks import import_lks
+
+    if not file.is_file():
+        raise VangnetError(f"File {file} does not exist.", hint="Give the path of the LKS export (CSV or JSON).")
+    try:
+        result = import_lks(_open_store(), file.read_bytes(), filename=file.name)
+    except LksFileError as exc:
+        raise VangnetError(f"{file.name}: {exc}") from None
+    console.print(f"{file.name}: {result.read} rows read, {result.stored_new} new, {result.updated} updated, "
+                  f"{result.unchanged} unchanged, {len(result.rejected)} rejected.")
+    for row, reason in result.rejected:
+        errors.print(f"[yellow]row {row}:[/] {reason}")
+
+
+@scenario_app.command("run")
+def scenario_run(
+    files: Annotated[list[Path], typer.Argument(help="Scenario files (README, 'Scenario files').")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON; JSON Lines with the file name for several.")] = False,
+) -> None:
+    """Run each scenario on a fresh store and fresh simulators, with the clock at its `vandaag`."""
+    from flows import prefect_server
+    from flows.scenario import load_scenario
+
+    for file in files:
+        load_scenario(file)  # fail fast, before starting anything
+    settings = Settings()
+    prefect_server.ensure_server(settings)
+    prefect_server.apply_prefect_env(settings)
+    from flows.scenario import run_scenario
+
+    for file in files:
+        result = run_scenario(file)
+        if as_json:
+            line = {"bestand": file.name, **result} if len(files) > 1 else result
+            sys.stdout.write(json.dumps(line, ensure_ascii=False, indent=None if len(files) > 1 else 2) + "\n")
+            sys.stdout.flush()
+        else:
+            console.print(f"[bold]{file.name}[/]")
+            for case in result["cases"]:
+                console.print(f"  {', '.join(case['bericht_ids'])}: {case['besluit'] or '-'} / {case['status']} — "
+                              f"{case['reden']}")
+            _print_quarantine(result["quarantaine"])
+
+
 def _print_quarantine(rows: list[dict]) -> None:
     if not rows:
         return
@@ -200,8 +256,8 @@ def _print_quarantine(rows: list[dict]) -> None:
 
 def _print_cases(cases: list[dict]) -> None:
     table = Table(title=f"Cases ({len(cases)})", title_justify="left")
-    for column in ("case", "status", "signals", "probleemanalyse", "plan van aanpak", "herijking 1", "RIV",
-                   "einde wachttijd"):
+    for column in ("case", "besluit", "status", "signals", "probleemanalyse", "plan van aanpak", "herijking 1", "RIV",
+                   "zaak"):
         table.add_column(column)
     for case in cases:
         t = case["termijnen"]
@@ -211,8 +267,19 @@ def _print_cases(cases: list[dict]) -> None:
                 return ""
             return t[step]["datum"] + (" [bold red]onverwijld[/]" if t[step]["onverwijld"] else "")
 
-        table.add_row(case["case_id"], case["status"], ", ".join(case["bericht_ids"]), due("probleemanalyse"),
-                      due("plan_van_aanpak"), due("herijking_1"), due("riv"), due("einde_wachttijd"))
+        table.add_row(case["case_id"], case["besluit"] or "-", case["status"], ", ".join(case["bericht_ids"]),
+                      due("probleemanalyse"), due("plan_van_aanpak"), due("herijking_1"), due("riv"),
+                      case["zaak_identificatie"] or "")
+    console.print(table)
+
+
+def _print_deadlines(deadlines: list[dict]) -> None:
+    table = Table(title="WVP steps overdue or due within 14 days", title_justify="left")
+    for column in ("case", "step", "due", "days late", "by"):
+        table.add_column(column)
+    for d in deadlines:
+        table.add_row(d["case_ref"], d["stap"], d["datum"].isoformat(), str(d["dagen_te_laat"] or ""),
+                      "gemeente" if d["gemeente_verantwoordelijk"] else "UWV")
     console.print(table)
 
 

@@ -14,8 +14,10 @@ from services.intake import DUTCH_TIME
 
 
 @task(name="suwinet-check-batch", task_run_name="suwinet-check-batch-{batch_number}", cache_policy=NO_CACHE)
-def check_batch(batch_number: int, engine, lookup, after_id: int, limit: int, today: date, now: datetime):
-    return safety_net.check_batch(engine, lookup, after_id=after_id, limit=limit, today=today, now=now)
+def check_batch(batch_number: int, engine, lookup, gemeentecode: str, after_id: int, limit: int, today: date,
+                now: datetime):
+    return safety_net.check_batch(engine, lookup, gemeentecode=gemeentecode, after_id=after_id, limit=limit,
+                                  today=today, now=now)
 
 
 def _run_name() -> str:
@@ -27,8 +29,8 @@ def safety_net_flow(run_date: date | None = None) -> dict[str, int]:
     """Ask UWVDossierWerknemersverzekeringenGSD about every open case, in batches (switchable)."""
     settings = Settings()
     logger = get_run_logger()
-    if not settings.suwinet_safety_net or not settings.suwinet_wv_endpoint:
-        logger.info("Suwinet safety net is off (VANGNET_SUWINET_SAFETY_NET / VANGNET_SUWINET_WV_ENDPOINT).")
+    if not settings.suwinet_safety_net or not settings.suwinet_wv_endpoint or not settings.gemeentecode:
+        logger.info("Suwinet safety net is off (needs VANGNET_SUWINET_SAFETY_NET, _WV_ENDPOINT and VANGNET_GEMEENTECODE).")
         return {}
     today = run_date or datetime.now(DUTCH_TIME).date()
     now = datetime.now(timezone.utc) if run_date is None else datetime.combine(run_date, time(12), DUTCH_TIME)
@@ -38,8 +40,8 @@ def safety_net_flow(run_date: date | None = None) -> dict[str, int]:
     after_id, batch_number = 0, 0
     while True:
         batch_number += 1
-        result = check_batch(batch_number, engine, client.werknemersverzekeringen, after_id, settings.batch_size,
-                             today, now)
+        result = check_batch(batch_number, engine, client.werknemersverzekeringen, settings.gemeentecode, after_id,
+                             settings.batch_size, today, now)
         totals["asked"] += result.asked
         totals["not_found"] += result.not_found
         totals["failed"] += result.failed

@@ -37,11 +37,14 @@ class SafetyNetResult:
     last_case_id: int = 0
 
 
-def open_case_facts(engine: Engine, *, after_id: int, limit: int) -> list[CaseFacts]:
-    """Facts of up to `limit` open cases with id > `after_id`, by id."""
+def open_case_facts(engine: Engine, *, gemeentecode: str, after_id: int, limit: int) -> list[CaseFacts]:
+    """Facts of up to `limit` open cases of this gemeente with id > `after_id`, by id. Cases that belong
+    to another gemeente are not ours to look up."""
     with store.session_scope(engine) as session:
         cases = session.scalars(
-            select(Case).where(Case.closed_on.is_(None), Case.id > after_id).order_by(Case.id).limit(limit)
+            select(Case)
+            .where(Case.closed_on.is_(None), Case.gemeentecode == gemeentecode, Case.id > after_id)
+            .order_by(Case.id).limit(limit)
         ).all()
         return [_facts(session, case) for case in cases]
 
@@ -57,12 +60,12 @@ def _facts(session, case: Case) -> CaseFacts:
                      datum_einde_dienstverband=case.datum_einde_dienstverband, ziekmelding_bericht_id=first)
 
 
-def check_batch(engine: Engine, lookup: Callable[[str], object], *, after_id: int, limit: int, today: date,
-                now: datetime) -> SafetyNetResult:
+def check_batch(engine: Engine, lookup: Callable[[str], object], *, gemeentecode: str, after_id: int, limit: int,
+                today: date, now: datetime) -> SafetyNetResult:
     """Ask Suwinet about one batch of open cases, store the derived signals raw, then process them."""
     result = SafetyNetResult(last_case_id=after_id)
     found: list[dict] = []
-    for facts in open_case_facts(engine, after_id=after_id, limit=limit):
+    for facts in open_case_facts(engine, gemeentecode=gemeentecode, after_id=after_id, limit=limit):
         result.asked += 1
         result.last_case_id = facts.case_id
         try:

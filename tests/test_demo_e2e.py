@@ -23,6 +23,7 @@ from flows.demo import DEMO_SCENARIO
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 VANGNET = str(Path(sys.executable).with_name("vangnet"))
+SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 
 
 def free_port() -> int:
@@ -74,23 +75,38 @@ def test_export_has_one_entry_per_case_after_two_runs(demo_runs):
     export = run(env, "cases", "export", "--json")
     assert export.returncode == 0, export.stderr
     cases = json.loads(export.stdout)
-    assert sorted(sorted(c["bericht_ids"]) for c in cases) == sorted(sorted(v) for v in expected_cases().values())
+    from_ib = [sorted(b for b in c["bericht_ids"] if b.startswith("DEMO-")) for c in cases]
+    assert sorted(from_ib) == sorted(sorted(v) for v in expected_cases().values())
     assert len({c["case_id"] for c in cases}) == len(cases)
     for case in cases:
         assert set(case["termijnen"]) >= {"probleemanalyse", "plan_van_aanpak", "riv", "einde_wachttijd"}
+        assert case["besluit"] in {"OVERNAME", "GEEN_LKS", "ANDERE_GEMEENTE", "HANDMATIG"}
+        assert (case["zaak_identificatie"] is not None) == (case["besluit"] == "OVERNAME")
+
+
+def test_scenario_cli_prints_json_lines_per_file(demo_runs):
+    env, _, _ = demo_runs
+    files = [str(SCENARIOS / "s01-overname-op-tijd.json"), str(SCENARIOS / "s06-andere-woongemeente.json")]
+    result = run(env, "scenario", "run", *files, "--json")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.strip()]
+    assert [line["bestand"] for line in lines] == ["s01-overname-op-tijd.json", "s06-andere-woongemeente.json"]
+    assert [c["besluit"] for line in lines for c in line["cases"]] == ["OVERNAME", "ANDERE_GEMEENTE"]
+    assert "999990019" not in result.stdout
 
 
 def test_prefect_keeps_the_runs_after_the_demo_exited(demo_runs):
     env, _, _ = demo_runs
     api = f"http://127.0.0.1:{env['VANGNET_PREFECT_PORT']}/api"
     flow_runs = httpx.post(f"{api}/flow_runs/filter", json={}, timeout=10).json()
-    intake_runs = [r for r in flow_runs if r["name"].startswith("intake-")]
-    assert len(intake_runs) == 2 and all(r["state_type"] == "COMPLETED" for r in intake_runs)
+    for prefix in ("pipeline-", "intake-", "takeover-", "zaken-", "deadlines-", "suwinet-safety-net-"):
+        runs = [r for r in flow_runs if r["name"].startswith(prefix)]
+        assert len(runs) >= 2 and all(r["state_type"] == "COMPLETED" for r in runs), prefix
     task_runs = httpx.post(f"{api}/task_runs/filter", json={}, timeout=10).json()
     names = {r["name"] for r in task_runs}
     assert {"pull-ib-page-1", "process-inbox-batch-1"} <= names
     artifacts = httpx.post(f"{api}/artifacts/filter", json={}, timeout=10).json()
-    assert {"intake-summary", "cases-wvp"} <= {a["key"] for a in artifacts}
+    assert {"intake-summary", "cases-wvp", "wvp-deadlines"} <= {a["key"] for a in artifacts}
     assert httpx.get(api.removesuffix("/api") + "/", timeout=10).status_code == 200  # the UI is served
 
 

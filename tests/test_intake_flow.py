@@ -8,7 +8,7 @@ import httpx
 import pytest
 from prefect_fixtures import events_named
 
-from flows.demo import demo_ib_environment
+from flows.partners import demo_ib_environment
 from simulators.certs import generate_test_pki, server_ssl_context
 from simulators.harness import SimServer
 from simulators.ib import IbSimulator, SimSecurity

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 import store
 from connectors.inlichtingenbureau import IbSecurityError
-from flows.demo import demo_ib_environment
+from flows.partners import demo_ib_environment
 from flows.runtime import build_ib_client
 from flows.settings import Settings
 from ib_helpers import record

@@ -9,7 +9,7 @@ import pytest
 from lxml import etree
 
 import store
-from flows.demo import demo_suwinet_environment
+from flows.partners import demo_suwinet_environment
 from flows.runtime import suwinet_client
 from flows.settings import Settings
 from mappings.ib_signal import fields_to_signal_element
@@ -81,14 +81,14 @@ def case_state(engine):
 def test_changed_first_sick_day_corrects_the_case_once(suwinet, engine):
     sim, lookup = suwinet
     open_case(engine)
-    assert check_batch(engine, lookup, after_id=0, limit=10, today=TODAY, now=NOW).derived == 0
+    assert check_batch(engine, lookup, gemeentecode="0518", after_id=0, limit=10, today=TODAY, now=NOW).derived == 0
     sim.update_wv(BSN, eerste_ao_dag="2026-12-28")
-    result = check_batch(engine, lookup, after_id=0, limit=10, today=TODAY, now=NOW)
+    result = check_batch(engine, lookup, gemeentecode="0518", after_id=0, limit=10, today=TODAY, now=NOW)
     assert (result.asked, result.derived, result.processed.signals_new) == (1, 1, 1)
     status, d, _, steps = case_state(engine)
     assert (status, d) == ("OPEN", date(2026, 12, 28))
     assert steps["herijking_1"] == date(2026, 12, 28) + timedelta(weeks=26)
-    again = check_batch(engine, lookup, after_id=0, limit=10, today=TODAY, now=NOW)
+    again = check_batch(engine, lookup, gemeentecode="0518", after_id=0, limit=10, today=TODAY, now=NOW)
     assert again.derived == 0 and again.processed.signals_new == 0  # asked again: nothing doubled
 
 
@@ -96,11 +96,11 @@ def test_ended_zw_relation_closes_the_case(suwinet, engine):
     sim, lookup = suwinet
     open_case(engine)
     sim.update_wv(BSN, einde_uitkering="2027-02-20", reden_einde="Herstel")
-    result = check_batch(engine, lookup, after_id=0, limit=10, today=TODAY, now=NOW)
+    result = check_batch(engine, lookup, gemeentecode="0518", after_id=0, limit=10, today=TODAY, now=NOW)
     assert result.derived == 1
     status, _, closed_on, _ = case_state(engine)
     assert (status, closed_on) == ("GESLOTEN", date(2027, 2, 20))
-    assert check_batch(engine, lookup, after_id=0, limit=10, today=TODAY, now=NOW).asked == 0  # closed: not asked
+    assert check_batch(engine, lookup, gemeentecode="0518", after_id=0, limit=10, today=TODAY, now=NOW).asked == 0  # closed: not asked
 
 
 def test_one_failing_lookup_does_not_stop_the_batch(engine):
@@ -109,5 +109,13 @@ def test_one_failing_lookup_does_not_stop_the_batch(engine):
     def broken(bsn):
         raise RuntimeError("suwinet down")
 
-    result = check_batch(engine, broken, after_id=0, limit=10, today=TODAY, now=NOW)
+    result = check_batch(engine, broken, gemeentecode="0518", after_id=0, limit=10, today=TODAY, now=NOW)
     assert (result.asked, result.failed, result.derived) == (1, 1, 0)
+
+
+def test_cases_of_another_gemeente_are_not_looked_up(engine):
+    open_case(engine)
+    asked = []
+    result = check_batch(engine, lambda bsn: asked.append(bsn), gemeentecode="0363", after_id=0, limit=10,
+                         today=TODAY, now=NOW)
+    assert result.asked == 0 and asked == []

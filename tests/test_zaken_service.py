@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 import store
-from flows.demo import DEMO_CATALOGUS, demo_zgw_environment
+from flows.partners import DEMO_CATALOGUS, demo_zgw_environment
 from flows.runtime import zaken_client
 from flows.settings import Settings
 from schemas.case import CaseStatus
