@@ -6,6 +6,7 @@ server. Errors print what was wrong and what to do, with a non-zero exit code, n
 
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import sys
@@ -138,9 +139,106 @@ def cases_show(case_id: Annotated[str, typer.Argument(help="Case reference, e.g.
         for s in steps:
             table.add_row(s.stap.value, str(s.datum), str(s.wettelijke_datum), "yes" if s.onverwijld else "",
                           str(s.done_on or ""), "gemeente" if s.gemeente_verantwoordelijk else "UWV")
+        audit = Table(title="Dossier (audit trail)", title_justify="left")
+        for column in ("when (UTC)", "who", "what", "details"):
+            audit.add_column(column)
+        for event in store.audit_for_case(session, case.id):
+            audit.add_row(f"{event.at:%Y-%m-%d %H:%M}", event.actor, event.action,
+                          json.dumps(event.details, ensure_ascii=False) if event.details else "")
     console.print(f"besluit: {summary['besluit'] or '(nog niet genomen)'} — {summary['reden']}")
-    console.print(f"signals: {', '.join(summary['bericht_ids'])}")
+    console.print(f"signals: {', '.join(summary['bericht_ids'])}   zaak: {summary['zaak_identificatie'] or '-'}")
     console.print(table)
+    console.print(audit)
+
+
+def _record_step_change(action) -> None:
+    from services.steps import StepError
+
+    try:
+        action()
+    except StepError as exc:
+        raise VangnetError(str(exc)) from None
+
+
+def _who(door: str | None) -> str:
+    return door or getpass.getuser()
+
+
+def _stap(value: str):
+    from schemas.case import Stap
+
+    try:
+        return Stap(value)
+    except ValueError:
+        raise VangnetError(f"Unknown step {value!r}.", hint="One of: " + ", ".join(s.value for s in Stap)) from None
+
+
+def _today(value: str | None):
+    from services.intake import DUTCH_TIME
+
+    return _date(value, "--today") if value else datetime.now(DUTCH_TIME).date()
+
+
+def _date(value: str, option: str):
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise VangnetError(f"{option} {value!r} is not a date.", hint="Use YYYY-MM-DD.") from None
+
+
+@cases_app.command("step-done")
+def cases_step_done(
+    case_id: Annotated[str, typer.Argument(help="Case reference, e.g. VN-000001.")],
+    stap: Annotated[str, typer.Argument(help="Step, e.g. probleemanalyse.")],
+    op: Annotated[str, typer.Option(help="Date it happened, YYYY-MM-DD.")],
+    door: Annotated[Optional[str], typer.Option(help="Who records it (default: your user name).")] = None,
+    today: Annotated[Optional[str], typer.Option(help="Today's date YYYY-MM-DD (default: the clock).")] = None,
+) -> None:
+    """Record that a step happened; a probleemanalyse moves the plan-van-aanpak deadline."""
+    from services.steps import mark_done
+
+    today = _today(today)
+    _record_step_change(lambda: mark_done(_open_store(), case_id, _stap(stap), on=_date(op, "--op"),
+                                          by=_who(door), today=today))
+    console.print(f"{case_id}: {stap} recorded as done on {op}.")
+
+
+@cases_app.command("deviate")
+def cases_deviate(
+    case_id: Annotated[str, typer.Argument(help="Case reference, e.g. VN-000001.")],
+    stap: Annotated[str, typer.Argument(help="probleemanalyse, plan_van_aanpak or herijking_1..3.")],
+    datum: Annotated[str, typer.Option(help="The new date, YYYY-MM-DD.")],
+    reden: Annotated[str, typer.Option(help="Why (Regeling art. 7 requires reasons).")],
+    overlegd_op: Annotated[str, typer.Option(help="Date the vangnetter was consulted, YYYY-MM-DD.")],
+    door: Annotated[Optional[str], typer.Option(help="Who decided (default: your user name).")] = None,
+    today: Annotated[Optional[str], typer.Option(help="Today's date YYYY-MM-DD (default: the clock).")] = None,
+) -> None:
+    """Deviate from a legal term (Regeling art. 7), with reasons, after consulting the vangnetter."""
+    from services.steps import record_deviation
+
+    today = _today(today)
+    _record_step_change(lambda: record_deviation(
+        _open_store(), case_id, _stap(stap), new_date=_date(datum, "--datum"), reason=reden,
+        consulted_on=_date(overlegd_op, "--overlegd-op"), by=_who(door), today=today))
+    console.print(f"{case_id}: {stap} moved to {datum} (art. 7), recorded in the dossier.")
+
+
+@cases_app.command("bijstelling")
+def cases_bijstelling(
+    case_id: Annotated[str, typer.Argument(help="Case reference, e.g. VN-000001.")],
+    op: Annotated[str, typer.Option(help="Date of the bijstelling, YYYY-MM-DD.")],
+    reden: Annotated[str, typer.Option(help="The evaluation or assessment that gave cause.")],
+    door: Annotated[Optional[str], typer.Option(help="Who (default: your user name).")] = None,
+) -> None:
+    """Record a bijstelling of the plan van aanpak after an evaluation (Regeling art. 5(4))."""
+    from services.steps import record_bijstelling
+
+    holder: list[int] = []
+    _record_step_change(lambda: holder.append(record_bijstelling(_open_store(), case_id, on=_date(op, "--op"),
+                                                                 reason=reden, by=_who(door))))
+    console.print(f"{case_id}: plan van aanpak version {holder[0]} recorded.")
 
 
 @cases_app.command("export")

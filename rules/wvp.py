@@ -58,6 +58,8 @@ def wvp_calendar(
     )
     pva_basis = probleemanalyse_gedaan or probleemanalyse.datum
     termijnen = [
+        # The ex-employer's re-integratieverslag is asked for at intake; the probleemanalyse builds on it.
+        Termijn(stap=Stap.RIV_WERKGEVER, datum=datum_ontvangst, wettelijke_datum=datum_ontvangst, onverwijld=False),
         probleemanalyse,
         _termijn(Stap.PLAN_VAN_AANPAK, pva_basis + timedelta(days=PLAN_VAN_AANPAK_DAGEN), datum_ontvangst),
     ]

@@ -28,6 +28,8 @@ class CaseStatus(StrEnum):
 class Stap(StrEnum):
     """WVP steps (domain.md §5), in calendar order. The value is the key used in files and output."""
 
+    RIV_WERKGEVER = "riv_werkgever_opvragen"
+    """Not a WVP deadline: at intake, ask the vangnetter for the ex-employer's re-integratieverslag."""
     PROBLEEMANALYSE = "probleemanalyse"
     PLAN_VAN_AANPAK = "plan_van_aanpak"
     HERIJKING_1 = "herijking_1"

@@ -94,7 +94,8 @@ def flag_case(session: Session, case: Case, *, reason: str) -> None:
 def replace_steps(session: Session, case: Case, termijnen: list[Termijn]) -> list[WvpStep]:
     """Make the case's steps match `termijnen`, returning them in calendar order.
 
-    Existing steps get the new dates but keep what happened (done_on, deviation_*). Steps missing
+    Existing steps get the new dates but keep what happened (done_on, deviation_*; a deviated step keeps
+    its agreed date and only gets the new legal date). Steps missing
     from `termijnen` are removed unless something was recorded on them.
     """
     existing = {step.stap: step for step in steps_for(session, case)}
@@ -104,9 +105,10 @@ def replace_steps(session: Session, case: Case, termijnen: list[Termijn]) -> lis
         if step is None:
             step = WvpStep(case_id=case.id, stap=termijn.stap)
             session.add(step)
-        step.datum = termijn.datum
+        if step.deviation_reason is None:  # an agreed art. 7 deviation keeps its date
+            step.datum = termijn.datum
+            step.onverwijld = termijn.onverwijld
         step.wettelijke_datum = termijn.wettelijke_datum
-        step.onverwijld = termijn.onverwijld
         step.gemeente_verantwoordelijk = termijn.gemeente_verantwoordelijk
     for stap, step in existing.items():
         if stap not in wanted and step.done_on is None and step.deviation_reason is None:

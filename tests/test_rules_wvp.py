@@ -17,6 +17,7 @@ def by_stap(termijnen):
 def test_calendar_on_time_matches_the_law():
     cal = by_stap(wvp_calendar(D, datum_ontvangst=date(2027, 2, 1), datum_melding=date(2027, 1, 14)))
     expected = {
+        Stap.RIV_WERKGEVER: date(2027, 2, 1),  # asked for at intake
         Stap.PROBLEEMANALYSE: date(2027, 2, 15),  # D + 42
         Stap.PLAN_VAN_AANPAK: date(2027, 3, 1),  # + 14
         Stap.HERIJKING_1: date(2027, 7, 5),  # week 26

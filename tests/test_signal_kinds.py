@@ -226,6 +226,7 @@ def test_correction_of_eerste_ziektedag_moves_every_wvp_date(engine):
     assert (case["d"], case["melding"]) == (date(2027, 1, 18), date(2027, 1, 19))
     legal = {stap: dates[1] for stap, dates in case["steps"].items()}
     assert legal == {
+        Stap.RIV_WERKGEVER: date(2027, 1, 20),  # asked for at intake (EARLY), not moved by D
         Stap.PROBLEEMANALYSE: date(2027, 3, 1),  # D + 42
         Stap.PLAN_VAN_AANPAK: date(2027, 3, 15),  # + 14
         Stap.HERIJKING_1: date(2027, 7, 19),  # D + 182
@@ -378,7 +379,7 @@ def test_any_order_converges_to_the_natural_result(engine, order):
     # The natural result itself, by hand: A corrected to D = 2027-01-11 and recovered; B withdrawn.
     [(status, d, _, closed_on, _, steps)] = state_a[0]
     assert (status, d, closed_on) == (CaseStatus.GESLOTEN, date(2027, 1, 11), date(2027, 2, 20))
-    assert steps[0][:3] == (Stap.PROBLEEMANALYSE, date(2027, 3, 1), date(2027, 2, 22))  # D+42 passed at intake
+    assert steps[1][:3] == (Stap.PROBLEEMANALYSE, date(2027, 3, 1), date(2027, 2, 22))  # D+42 passed at intake
     [(status_b, *_)] = _person_state(engine, per_b, f"P{n}-")[0]
     assert status_b is CaseStatus.INGETROKKEN
     assert all(s is not SignalStatus.GEPARKEERD for _, s in state_a[1])
