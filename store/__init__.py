@@ -36,6 +36,7 @@ from store.models import (
     Base,
     Case,
     Consult,
+    ConsultAdvice,
     ConsultPurpose,
     InboxMessage,
     InboxStatus,
@@ -47,6 +48,7 @@ from store.models import (
     OrderKind,
     OutboxItem,
     OutboxStatus,
+    OrderReport,
     QuarantineRow,
     SignalRow,
     SignalStatus,
@@ -65,9 +67,9 @@ from store.signals import (
 )
 
 __all__ = [
-    "AuditAppendOnlyError", "AuditEvent", "Base", "Case", "Consult", "ConsultPurpose", "InboxMessage",
+    "AuditAppendOnlyError", "AuditEvent", "Base", "Case", "Consult", "ConsultAdvice", "ConsultPurpose", "InboxMessage",
     "InboxStatus", "IntakeCursor", "Invoice", "InvoiceFinding", "LksRecord", "Order", "OrderKind",
-    "OutboxItem", "OutboxStatus", "QuarantineRow", "SignalRow", "SignalStatus", "WvpStep", "add_raw",
+    "OutboxItem", "OutboxStatus", "OrderReport", "QuarantineRow", "SignalRow", "SignalStatus", "WvpStep", "add_raw",
     "add_signal", "audit_for_case", "cases_for_person", "claim_inbox", "claim_outbox", "close_case",
     "create_case", "current_revision", "enqueue", "find_active_case", "flag_case", "get_case", "get_cursor",
     "get_lks", "get_signal", "head_revision", "is_up_to_date", "link_signal", "lks_for_person", "list_cases",

@@ -262,6 +262,35 @@ class Order(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ConsultAdvice(Base):
+    """The bedrijfsarts' advice after the medical-data guard: only the allowed functional fields.
+
+    What the guard dropped is never stored; `dropped_fields` counts it (the audit names the field kinds).
+    """
+
+    __tablename__ = "consult_advice"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consult_id: Mapped[int] = mapped_column(ForeignKey("consults.id"), unique=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    advice: Mapped[dict[str, Any]]
+    dropped_fields: Mapped[int] = mapped_column(Integer, default=0)
+    guard_version: Mapped[str] = mapped_column(String(16))
+
+
+class OrderReport(Base):
+    """A report a provider owes under an order (e.g. 6-8 weeks after the start); missing ones are overdue."""
+
+    __tablename__ = "order_reports"
+    __table_args__ = (UniqueConstraint("order_id", "kind", "due_date"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    due_date: Mapped[date]
+    received_on: Mapped[date | None]
+
+
 class Invoice(Base):
     """A received e-invoice (UBL); the raw XML stays in the inbox."""
 
