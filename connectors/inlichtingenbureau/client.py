@@ -21,6 +21,7 @@ from lxml import etree
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from connectors.digikoppeling import SecurityError, WusPlugin, read_wsdl_actions
+from connectors.tls import TlsFilesError, caused_by_tls, client_ssl_context
 from mappings.ib_signal import SIGNAAL_TAG, ib_tag
 from mappings.safe_xml import UnsafeXmlError, XmlSyntaxError, parse_xml
 from schemas.ib import BINDING_QNAME
@@ -101,28 +102,10 @@ def _too_large(host: str, limit: int) -> IbProtocolError:
 
 def _ssl_context(settings: IbSettings) -> ssl.SSLContext:
     try:
-        if settings.ca_bundle_path is not None:
-            ctx = ssl.create_default_context(cafile=str(settings.ca_bundle_path))
-        else:
-            ctx = ssl.create_default_context()
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        if settings.client_cert_path is not None:
-            ctx.load_cert_chain(settings.client_cert_path, settings.client_key_path)
-    except (OSError, ssl.SSLError) as exc:
-        raise IbSecurityError(
-            f"could not load the TLS files for IB ({exc}); check ca_bundle_path, client_cert_path "
-            "and client_key_path (PEM, readable by this process)"
-        ) from None
-    return ctx
-
-
-def _caused_by_tls(exc: BaseException) -> ssl.SSLError | None:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
+        return client_ssl_context(ca_bundle=settings.ca_bundle_path, client_cert=settings.client_cert_path,
+                                  client_key=settings.client_key_path)
+    except TlsFilesError as exc:
+        raise IbSecurityError(f"IB: {exc}") from None
 
 
 def _clean(text: str) -> str:
@@ -223,7 +206,7 @@ class IbClient:
             raise IbUnavailable(f"IB endpoint {host} did not answer {operation} within {timeout} s; "
                                 "check that IB is reachable, try again later") from None
         except httpx.TransportError as exc:
-            tls = _caused_by_tls(exc)
+            tls = caused_by_tls(exc)
             if tls is not None:
                 raise IbSecurityError(f"TLS with IB endpoint {host} failed ({tls.reason or tls}); check the "
                                       "CA bundle, the client certificate and that IB trusts it") from None

@@ -14,6 +14,8 @@ from urllib.parse import urlsplit
 import httpx
 import zeep
 
+from connectors.tls import TlsFilesError, caused_by_tls, client_ssl_context
+
 from .errors import SuwinetProtocolError, SuwinetSecurityError
 from .settings import SuwinetSettings
 
@@ -75,25 +77,7 @@ class Transport(zeep.Transport):
 def ssl_context(settings: SuwinetSettings) -> ssl.SSLContext:
     """TLS 1.2+, the configured CA bundle only (when set) and our client certificate."""
     try:
-        if settings.ca_bundle_path is not None:
-            ctx = ssl.create_default_context(cafile=str(settings.ca_bundle_path))
-        else:
-            ctx = ssl.create_default_context()
-        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
-        if settings.client_cert_path is not None:
-            ctx.load_cert_chain(settings.client_cert_path, settings.client_key_path)
-    except (OSError, ssl.SSLError) as exc:
-        raise SuwinetSecurityError(
-            f"could not load the TLS files for Suwinet ({exc}); check ca_bundle_path, client_cert_path "
-            "and client_key_path (PEM, readable by this process)") from None
-    return ctx
-
-
-def caused_by_tls(exc: BaseException) -> ssl.SSLError | None:
-    """The ``ssl.SSLError`` somewhere in the exception's chain, if any."""
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError):
-            return seen
-        seen = seen.__cause__ or seen.__context__
-    return None
+        return client_ssl_context(ca_bundle=settings.ca_bundle_path, client_cert=settings.client_cert_path,
+                                  client_key=settings.client_key_path)
+    except TlsFilesError as exc:
+        raise SuwinetSecurityError(f"Suwinet: {exc}") from None

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-import ssl
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
@@ -23,6 +22,7 @@ from urllib.parse import unquote, urlencode, urljoin, urlsplit, urlunsplit
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from connectors.tls import caused_by_tls, client_ssl_context
 from mappings.zgw import rol_body, status_body, zaak_body
 
 from .auth import encode_hs256, zgw_claims
@@ -68,11 +68,8 @@ class ZakenClient:
     def __init__(self, settings: ZakenSettings) -> None:
         self.settings = settings
         self._base = urlsplit(settings.base_url)
-        verify: ssl.SSLContext | bool = True
-        if settings.ca_bundle_path is not None:
-            verify = ssl.create_default_context(cafile=str(settings.ca_bundle_path))
         self._http = httpx.Client(
-            verify=verify,
+            verify=client_ssl_context(ca_bundle=settings.ca_bundle_path, client_cert=None, client_key=None),
             trust_env=False,  # no proxy/CA overrides from the environment
             timeout=settings.timeout_seconds,
             follow_redirects=False,
@@ -248,7 +245,7 @@ class ZakenClient:
             raise ZakenUnavailable(f"Zaken API {host} did not answer {endpoint} within {timeout} s; "
                                    "try again later") from None
         except httpx.ConnectError as exc:
-            if _caused_by_tls(exc):
+            if caused_by_tls(exc):
                 raise ZakenError(f"TLS with Zaken API {host} failed for {endpoint}; check ca_bundle_path "
                                  "and the server certificate") from None
             raise ZakenUnavailable(f"Zaken API {host} refused the connection for {endpoint}; check base_url "
@@ -298,15 +295,6 @@ class ZakenClient:
         raise ZakenRejected(f"Zaken API {host} refused {endpoint} ({why}){hint}{fields}; not retried: check the "
                             "data and the configured catalogue URLs", status=status, code=code, title=title,
                             invalid_params=params)
-
-
-def _caused_by_tls(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def _problem(raw: bytes) -> tuple[str | None, str | None, tuple[tuple[str, str], ...]]:
