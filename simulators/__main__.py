@@ -39,6 +39,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_suwinet_arguments(sub.add_parser("suwinet", help="Suwinet GSDDossierReintegratie + "
                                          "UWVDossierWerknemersverzekeringenGSD (SOAP 1.1, scenario 'lks'/'suwinet_wv')"))
+    from simulators.arbodienst import add_cli_arguments as add_arbodienst_arguments  # see simulators/arbodienst.py
+
+    add_arbodienst_arguments(sub.add_parser("arbodienst", help="arbodienst booking API (REST), checked against "
+                                            "schemas/arbodienst/openapi.yaml"))
     return parser
 
 
@@ -48,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
         from simulators.zgw import run_cli as run_zgw
 
         return run_zgw(args)
+    if args.partner == "arbodienst":
+        from simulators.arbodienst import run_cli as run_arbodienst
+
+        return run_arbodienst(args)
     if args.partner == "suwinet":
         from simulators.suwinet import run_cli as run_suwinet
 
