@@ -45,6 +45,7 @@ from stdnum.nl import bsn as elfproef
 
 from mappings.arbodienst import BookingStatus
 from schemas.arbodienst import OPENAPI_PATH
+from simulators.harness import AppFaults
 
 __all__ = ["DEFAULT_OPENAPI", "FUNCTIONAL_FIELDS", "MEDICAL_FIELDS", "ArbodienstSimulator", "OpenApiContract",
            "SimEvent", "add_cli_arguments", "run_cli"]
@@ -271,7 +272,7 @@ def _sample_advice(booking: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-class ArbodienstSimulator:
+class ArbodienstSimulator(AppFaults):
     """The arbodienst booking API app for :class:`simulators.harness.SimServer`.
 
     ``slots``: dicts with ``slot_id``, ``start`` (aware datetime or ISO string) and optionally ``regio``
@@ -279,6 +280,9 @@ class ArbodienstSimulator:
     Europe/Amsterdam) for ``days`` days from ``start_date`` (default: tomorrow). ``token``: the bearer
     token required (None: no bearer check, as with mutual TLS only). ``clock`` gives ``status_sinds``.
     """
+
+    faults_type = ArbodienstFaults
+    faults_label = "arbodienst"
 
     def __init__(self, *, token: str | None = None, slots: list[dict[str, Any]] | None = None,
                  openapi_path: str | Path = DEFAULT_OPENAPI, regio: str = "default", start_date: date | None = None,
@@ -428,23 +432,6 @@ class ArbodienstSimulator:
     # -- harness hooks ---------------------------------------------------------------------------
     def bind(self, base_url: str) -> None:
         self._base_url = base_url
-
-    def set_faults(self, **knobs: Any) -> None:
-        with self._lock:
-            for name, value in knobs.items():
-                if not hasattr(self.faults, name):
-                    raise ValueError(f"unknown arbodienst fault knob {name!r}")
-                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                    raise ValueError(f"arbodienst fault knob {name!r} needs a non-negative integer")
-                setattr(self.faults, name, value)
-
-    def reset_faults(self) -> None:
-        with self._lock:
-            self.faults = ArbodienstFaults()
-
-    def fault_state(self) -> dict[str, Any]:
-        with self._lock:
-            return dict(vars(self.faults))
 
     def __call__(self, method: str, path: str, headers: Mapping[str, str], body: bytes):
         route, _, query = path.partition("?")

@@ -381,3 +381,34 @@ class SimServer:
 
 def _json(status: int, payload: object) -> AppResponse:
     return status, {"Content-Type": "application/json"}, json.dumps(payload).encode()
+
+
+class AppFaults:
+    """Mixin for simulator apps: a dataclass of fault knobs (`faults_type`) that tests set by name.
+
+    The app provides `self._lock` and `self.faults`; knobs are non-negative integer counters unless
+    `_check_knob` is overridden for a knob of another kind (call super for the counters).
+    """
+
+    faults_type: type
+    faults_label: str = "simulator"
+
+    def set_faults(self, **knobs: Any) -> None:
+        with self._lock:
+            for name, value in knobs.items():
+                if not hasattr(self.faults, name):
+                    raise ValueError(f"unknown {self.faults_label} fault knob {name!r}")
+                self._check_knob(name, value)
+                setattr(self.faults, name, value)
+
+    def _check_knob(self, name: str, value: Any) -> None:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{self.faults_label} fault knob {name!r} needs a non-negative integer")
+
+    def reset_faults(self) -> None:
+        with self._lock:
+            self.faults = self.faults_type()
+
+    def fault_state(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(vars(self.faults))

@@ -41,6 +41,7 @@ from mappings.safe_xml import UnsafeXmlError, parse_xml
 from schemas.ib import WSDL_PATH, XSD_PATH
 
 from .certs import TestPki
+from simulators.harness import AppFaults
 
 __all__ = ["IbSimulator", "ReceivedOperation", "SimSecurity", "load_signal_records"]
 
@@ -127,13 +128,16 @@ def load_signal_records(path: str | Path) -> list[dict[str, Any]]:
     return data
 
 
-class IbSimulator:
+class IbSimulator(AppFaults):
     """The IB app for :class:`simulators.harness.SimServer`.
 
     ``GET <path>?wsdl`` returns the WSDL with its address set to this server; the XSD is served
     next to it. ``POST <path>`` takes SOAP 1.1 requests. Admin: ``POST /__signals`` (JSON list)
     adds signals, ``GET /__ib`` shows state. ``security`` makes it a Digikoppeling 2W-be-S service.
     """
+
+    faults_type = IbFaults
+    faults_label = "IB"
 
     def __init__(self, records: Iterable[Mapping[str, Any]] = (), *, path: str = DEFAULT_PATH,
                  max_request_bytes: int = 1024 * 1024, security: SimSecurity | None = None) -> None:
@@ -203,29 +207,16 @@ class IbSimulator:
     def bind(self, base_url: str) -> None:
         self._base_url = base_url
 
-    def set_faults(self, **knobs: Any) -> None:
-        with self._lock:
-            for name, value in knobs.items():
-                if not hasattr(self.faults, name):
-                    raise ValueError(f"unknown IB fault knob {name!r}")
-                if name == "soap_fault_code":
-                    if value not in ("Server", "Client"):
-                        raise ValueError("soap_fault_code must be 'Server' or 'Client'")
-                elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                    raise ValueError(f"IB fault knob {name!r} needs a non-negative integer")
-                if name in _SECURITY_KNOBS and value and self.security is None:
-                    raise ValueError(f"IB fault knob {name!r} needs a simulator with security (2W-be-S)")
-                if name == "wrong_cert_next" and value and self.security.untrusted_key is None:
-                    raise ValueError("wrong_cert_next needs SimSecurity.untrusted_key and untrusted_cert")
-                setattr(self.faults, name, value)
-
-    def reset_faults(self) -> None:
-        with self._lock:
-            self.faults = IbFaults()
-
-    def fault_state(self) -> dict[str, Any]:
-        with self._lock:
-            return dict(vars(self.faults))
+    def _check_knob(self, name: str, value: Any) -> None:
+        if name == "soap_fault_code":
+            if value not in ("Server", "Client"):
+                raise ValueError("soap_fault_code must be 'Server' or 'Client'")
+        else:
+            super()._check_knob(name, value)
+        if name in _SECURITY_KNOBS and value and self.security is None:
+            raise ValueError(f"IB fault knob {name!r} needs a simulator with security (2W-be-S)")
+        if name == "wrong_cert_next" and value and self.security.untrusted_key is None:
+            raise ValueError("wrong_cert_next needs SimSecurity.untrusted_key and untrusted_cert")
 
     def __call__(self, method: str, path: str, headers: Mapping[str, str], body: bytes):
         route, _, query = path.partition("?")

@@ -46,6 +46,7 @@ from mappings.suwinet import (
 from schemas.suwinet import FWI_NAMESPACE, GSD_REINTEGRATIE, SUWINET_DIR, UWV_WERKNEMERSVERZEKERINGEN, SuwinetService
 
 from .ib import SimSecurity
+from simulators.harness import AppFaults
 
 __all__ = ["GSD_PATH", "ReceivedOperation", "SimSecurity", "SuwinetSimulator", "UWV_PATH", "load_suwinet_seed"]
 
@@ -181,12 +182,15 @@ def _melding(el: etree._Element, code: str, tekst: str) -> etree._Element:
     return el
 
 
-class SuwinetSimulator:
+class SuwinetSimulator(AppFaults):
     """The Suwinet app for :class:`simulators.harness.SimServer`: both services, on ``GSD_PATH`` and ``UWV_PATH``.
 
     ``GET <path>?wsdl`` returns our WSDL with its address set to this server. Admin: ``POST /__suwinet/lks``
     (JSON list, added), ``POST /__suwinet/wv`` (JSON object by bsn, fields merged), ``GET /__suwinet`` (counts).
     """
+
+    faults_type = SuwinetFaults
+    faults_label = "Suwinet"
 
     def __init__(self, lks: Iterable[Mapping[str, Any]] = (), wv: Mapping[str, Mapping[str, Any]] | None = None, *,
                  security: SimSecurity | None = None, percentage_decimals: int = DEFAULT_PERCENTAGE_DECIMALS,
@@ -289,30 +293,17 @@ class SuwinetSimulator:
     def bind(self, base_url: str) -> None:
         self._base_url = base_url
 
-    def set_faults(self, **knobs: Any) -> None:
-        with self._lock:
-            for name, value in knobs.items():
-                if not hasattr(self.faults, name):
-                    raise ValueError(f"unknown Suwinet fault knob {name!r}")
-                if name in ("soap_fault_code", "fout_fault_code"):
-                    if value not in ("Server", "Client"):
-                        raise ValueError(f"{name} must be 'Server' or 'Client'")
-                elif name in ("fwi_code", "fwi_tekst"):
-                    if not isinstance(value, str) or not value:
-                        raise ValueError(f"{name} needs a non-empty string")
-                elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                    raise ValueError(f"Suwinet fault knob {name!r} needs a non-negative integer")
-                if name in _SECURITY_KNOBS and value and self.security is None:
-                    raise ValueError(f"Suwinet fault knob {name!r} needs a simulator with security (2W-be-S)")
-                setattr(self.faults, name, value)
-
-    def reset_faults(self) -> None:
-        with self._lock:
-            self.faults = SuwinetFaults()
-
-    def fault_state(self) -> dict[str, Any]:
-        with self._lock:
-            return dict(vars(self.faults))
+    def _check_knob(self, name: str, value: Any) -> None:
+        if name in ("soap_fault_code", "fout_fault_code"):
+            if value not in ("Server", "Client"):
+                raise ValueError(f"{name} must be 'Server' or 'Client'")
+        elif name in ("fwi_code", "fwi_tekst"):
+            if not isinstance(value, str) or not value:
+                raise ValueError(f"{name} needs a non-empty string")
+        else:
+            super()._check_knob(name, value)
+        if name in _SECURITY_KNOBS and value and self.security is None:
+            raise ValueError(f"Suwinet fault knob {name!r} needs a simulator with security (2W-be-S)")
 
     def __call__(self, method: str, path: str, headers: Mapping[str, str], body: bytes):
         route, _, query = path.partition("?")

@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from jsonschema import Draft4Validator, FormatChecker, ValidationError
+from simulators.harness import AppFaults
 
 __all__ = ["DEFAULT_OPENAPI", "OpenApiSchemas", "SimEvent", "ZgwSimulator", "add_cli_arguments", "run_cli"]
 
@@ -221,12 +222,15 @@ class _Problem(Exception):
         self.status, self.code, self.title, self.params, self.headers = status, code, title, params, headers or {}
 
 
-class ZgwSimulator:
+class ZgwSimulator(AppFaults):
     """The Zaken API app for :class:`simulators.harness.SimServer`.
 
     ``clients`` maps each known ``client_id`` to its JWT secret. ``eind_statustypen``: statustype URLs
     that close a zaak (the real API reads this from the Catalogi API). Admin: ``GET /__zgw`` shows counts.
     """
+
+    faults_type = ZgwFaults
+    faults_label = "ZGW"
 
     def __init__(self, clients: Mapping[str, str], *, openapi_path: str | Path = DEFAULT_OPENAPI,
                  eind_statustypen: frozenset[str] | set[str] = frozenset(), page_size: int = 100,
@@ -284,23 +288,6 @@ class ZgwSimulator:
     # -- harness hooks ---------------------------------------------------------------------------
     def bind(self, base_url: str) -> None:
         self._base_url = base_url
-
-    def set_faults(self, **knobs: Any) -> None:
-        with self._lock:
-            for name, value in knobs.items():
-                if not hasattr(self.faults, name):
-                    raise ValueError(f"unknown ZGW fault knob {name!r}")
-                if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                    raise ValueError(f"ZGW fault knob {name!r} needs a non-negative integer")
-                setattr(self.faults, name, value)
-
-    def reset_faults(self) -> None:
-        with self._lock:
-            self.faults = ZgwFaults()
-
-    def fault_state(self) -> dict[str, Any]:
-        with self._lock:
-            return dict(vars(self.faults))
 
     def __call__(self, method: str, path: str, headers: Mapping[str, str], body: bytes):
         route, _, query = path.partition("?")
