@@ -79,3 +79,43 @@ __all__ = [
     "resolve_quarantine", "safe_url", "session_scope", "set_cursor", "signal_from_row", "signals_for_case",
     "signals_referring_to", "steps_for", "upgrade", "upsert_lks", "utcnow",
 ]
+from store.orders import (  # noqa: E402 - add-only block (orders)
+    add_order,
+    drop_open_reports_after,
+    find_same_order,
+    get_order,
+    get_report,
+    list_orders,
+    order_numbers_of_case,
+    reports_for,
+    running_orders_of_closed_cases,
+)
+
+__all__ += [
+    "add_order", "drop_open_reports_after", "find_same_order", "get_order", "get_report", "list_orders",
+    "order_numbers_of_case", "reports_for", "running_orders_of_closed_cases",
+]
+
+from store.consults import (  # noqa: E402 - consult lifecycle (kept apart: add-only block)
+    ConsultStatus,
+    advice_for,
+    booking_intent,
+    cases_needing_probleemanalyse,
+    claim_consults,
+    consult_key,
+    count_no_shows,
+    create_consult,
+    finished_without_step_done,
+    list_consults,
+    mark_consult_booked,
+    next_attempt,
+    record_booking_intent,
+    set_consult_status,
+    store_advice,
+)
+
+__all__ += [
+    "ConsultStatus", "advice_for", "booking_intent", "cases_needing_probleemanalyse", "claim_consults", "consult_key",
+    "count_no_shows", "create_consult", "finished_without_step_done", "list_consults", "mark_consult_booked",
+    "next_attempt", "record_booking_intent", "set_consult_status", "store_advice",
+]

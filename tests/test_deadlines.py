@@ -75,3 +75,44 @@ def test_monitor_flow_publishes_artifact_and_alerts(prefect_server, tmp_path, mo
     assert sorted((e["resource"]["prefect.resource.id"], e["payload"]["stap"]) for e in events) == [
         ("vangnet.case.VN-000001", "probleemanalyse"), ("vangnet.case.VN-000001", "riv_werkgever_opvragen"),
         ("vangnet.case.VN-000002", "riv_werkgever_opvragen")]
+
+
+def test_missing_provider_reports_overdue_and_due_soon(engine):
+    from test_orders import REINTEGRATIE, open_case
+
+    from services.orders import create_order, end_orders_for_closed_cases, record_report
+
+    ref = open_case(engine)
+    number = create_order(engine, case_ref=ref, contract=REINTEGRATIE, kind="traject", today=date(2027, 3, 15),
+                          start=date(2027, 3, 15), traject="2e-spoor-6", by="x").order_number
+    # Reports owed: START 2027-05-10, VOORTGANG 2027-05-15 and 2027-07-15, AFRONDING 2027-09-15.
+
+    def reports_on(today):
+        return {(d.case_ref, d.stap, d.order_number): d.dagen_te_laat for d in deadlines_on(engine, today=today)
+                if d.stap.startswith("rapportage:")}
+
+    assert reports_on(date(2027, 4, 25)) == {}  # START due 2027-05-10: beyond the 14-day horizon (05-09)
+    assert reports_on(date(2027, 5, 1)) == {(ref, "rapportage:START", number): 0,  # due soon
+                                            (ref, "rapportage:VOORTGANG", number): 0}
+    assert reports_on(date(2027, 5, 20)) == {(ref, "rapportage:START", number): 10,  # overdue
+                                             (ref, "rapportage:VOORTGANG", number): 5}
+    items = deadlines_on(engine, today=date(2027, 5, 20))
+    assert [d.datum for d in items] == sorted(d.datum for d in items)  # WVP steps and reports in one order
+    assert all(d.order_number is None for d in items if not d.stap.startswith("rapportage:"))
+
+    record_report(engine, number, "START", date(2027, 5, 10), date(2027, 5, 19), "casemanager-1")
+    assert reports_on(date(2027, 5, 20)) == {(ref, "rapportage:VOORTGANG", number): 5}
+
+    with store.session_scope(engine) as s:  # the case closes: its order ends and nothing of it shows
+        store.close_case(s, store.get_case(s, ref), on=date(2027, 5, 21), reason="hersteld")
+    end_orders_for_closed_cases(engine)
+    assert reports_on(date(2027, 5, 22)) == {}
+
+
+def test_report_deadline_keeps_the_step_fields():
+    from rules.deadlines import report_deadline
+
+    d = report_deadline("VN-000001", "OPD-0518-000001-01", "WIA", date(2027, 3, 1), date(2027, 3, 4))
+    assert (d.stap, d.dagen_te_laat, d.te_laat, d.order_number, d.gemeente_verantwoordelijk) == (
+        "rapportage:WIA", 3, True, "OPD-0518-000001-01", True)
+    assert deadline("VN-1", "riv", date(2027, 3, 1), date(2027, 3, 4)).order_number is None
