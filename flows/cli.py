@@ -36,6 +36,15 @@ scenario_app = typer.Typer(help="Scenario files: a day of signals through the re
 app.add_typer(db_app, name="db")
 app.add_typer(lks_app, name="lks")
 app.add_typer(scenario_app, name="scenario")
+
+
+def _register_sub_apps() -> None:
+    from flows.cli_orders import orders_app
+
+    app.add_typer(orders_app, name="orders", help="Orders (opdrachten) to providers, with tariffs and reports.")
+
+
+_register_sub_apps()
 app.add_typer(signals_app, name="signals")
 app.add_typer(cases_app, name="cases")
 app.add_typer(server_app, name="server")

@@ -8,7 +8,6 @@ contract folder). Output carries case references and order numbers only, never a
 from __future__ import annotations
 
 import getpass
-import os
 import sys
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -21,7 +20,6 @@ from rich.table import Table
 
 from flows.errors import VangnetError
 
-CONTRACTS_ENV = "VANGNET_PROVIDER_CONTRACTS_DIR"
 DEMO_CONTRACTS = Path(__file__).resolve().parent.parent / "simulators" / "data" / "providers"
 
 orders_app = typer.Typer(help="Orders (opdrachten) to the arbodienst and re-integration providers.",
@@ -31,8 +29,10 @@ console = Console(width=None if sys.stdout.isatty() else 140)
 
 def contracts_dir() -> Path:
     """The folder with provider contracts: `VANGNET_PROVIDER_CONTRACTS_DIR`, else the demo contracts."""
-    configured = os.environ.get(CONTRACTS_ENV)
-    return Path(configured).expanduser() if configured else DEMO_CONTRACTS
+    from flows.settings import Settings
+
+    configured = Settings().provider_contracts_dir
+    return configured.expanduser() if configured else DEMO_CONTRACTS
 
 
 def _engine():
@@ -85,7 +85,7 @@ def _service(call):
         raise VangnetError(str(exc)) from None
     except ContractError as exc:
         raise VangnetError(f"Provider contract: {exc}",
-                           hint=f"Fix the contract file, or point {CONTRACTS_ENV} at the folder with contracts.") from None
+                           hint=f"Fix the contract file, or point VANGNET_PROVIDER_CONTRACTS_DIR at the folder with contracts.") from None
 
 
 def _money(value: Decimal | None) -> str:

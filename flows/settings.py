@@ -64,6 +64,9 @@ class Settings(BaseSettings):
     zgw_roltype_betrokkene: str | None = None
     zgw_bronorganisatie: str | None = Field(default=None, description="RSIN of the gemeente (9 digits).")
 
+    provider_contracts_dir: Path | None = Field(
+        default=None, description="Folder of provider contract files (JSON); unset: the demo contracts.")
+
     batch_size: int = Field(default=500, ge=1, description="Records per store batch (one Prefect task each).")
 
     @property
