@@ -20,7 +20,6 @@ from rich.table import Table
 
 from flows.errors import VangnetError
 
-DEMO_CONTRACTS = Path(__file__).resolve().parent.parent / "simulators" / "data" / "providers"
 
 orders_app = typer.Typer(help="Orders (opdrachten) to the arbodienst and re-integration providers.",
                          no_args_is_help=True)
@@ -28,11 +27,11 @@ console = Console(width=None if sys.stdout.isatty() else 140)
 
 
 def contracts_dir() -> Path:
-    """The folder with provider contracts: `VANGNET_PROVIDER_CONTRACTS_DIR`, else the demo contracts."""
+    """The folder with provider contracts (`VANGNET_PROVIDER_CONTRACTS_DIR`, else the demo contracts)."""
+    from flows.runtime import contracts_dir as configured_dir
     from flows.settings import Settings
 
-    configured = Settings().provider_contracts_dir
-    return configured.expanduser() if configured else DEMO_CONTRACTS
+    return configured_dir(Settings())
 
 
 def _engine():

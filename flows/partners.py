@@ -41,6 +41,7 @@ def running_partners(data: Mapping[str, Any], workdir: Path, *, database_url: st
             **demo_suwinet_environment(suwinet.reintegratie_endpoint, suwinet.werknemersverzekeringen_endpoint, pki),
             **demo_zgw_environment(zgw.api_root, secret),
             "VANGNET_SUWINET_SAFETY_NET": "true" if data.get("suwinet_wv") else "false",
+            "VANGNET_ARBODIENST_CONTRACT": "arbodienst-demo",
         }))
         stack.callback(runtime.close_all)
         yield ib.endpoint

@@ -1,4 +1,5 @@
-"""The whole daily chain as one parent flow: intake → Suwinet safety net → takeover → zaken → deadlines.
+"""The whole daily chain as one parent flow: intake → Suwinet safety net → takeover → zaken → orders →
+deadlines.
 
 Each step is its own (sub)flow run, so operators see and re-run them separately in the Prefect UI.
 """
@@ -11,6 +12,7 @@ from prefect import flow
 
 from flows.intake import intake_flow
 from flows.monitor import deadline_monitor_flow
+from flows.orders import orders_flow
 from flows.safety_net import safety_net_flow
 from flows.takeover import takeover_flow
 from flows.zaken import zaken_flow
@@ -30,5 +32,6 @@ def pipeline_flow(run_date: date | None = None, ib_endpoint: str | None = None) 
         "safety_net": safety_net_flow(run_date=today),
         "takeover": takeover_flow(run_date=today),
         "zaken": zaken_flow(run_date=today),
+        "orders": orders_flow(run_date=today),
         "deadlines": deadline_monitor_flow(run_date=today),
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
@@ -152,3 +153,24 @@ def close_all() -> None:
         engine_for(url).dispose()
     _engines_made.clear()
     engine_for.cache_clear()
+
+
+def arbodienst_contract(settings: Settings):
+    """The contract with the arbodienst that does the probleemanalyses, when one is configured."""
+    if not settings.arbodienst_contract:
+        return None
+    from mappings.provider_contract import ContractError, find_contract
+
+    try:
+        return find_contract(contracts_dir(settings), settings.arbodienst_contract)
+    except ContractError as exc:
+        raise VangnetError(f"The arbodienst contract can't be used: {exc}",
+                           hint="Check VANGNET_ARBODIENST_CONTRACT and VANGNET_PROVIDER_CONTRACTS_DIR.") from None
+
+
+DEMO_CONTRACTS = Path(__file__).resolve().parent.parent / "simulators" / "data" / "providers"
+
+
+def contracts_dir(settings: Settings) -> Path:
+    """The folder with provider contracts: the configured one, else the demo contracts."""
+    return settings.provider_contracts_dir.expanduser() if settings.provider_contracts_dir else DEMO_CONTRACTS

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
     zgw_roltype_betrokkene: str | None = None
     zgw_bronorganisatie: str | None = Field(default=None, description="RSIN of the gemeente (9 digits).")
 
+    arbodienst_contract: str | None = Field(
+        default=None, description="Contract (file name or provider id) of the arbodienst ordered after takeover.")
     provider_contracts_dir: Path | None = Field(
         default=None, description="Folder of provider contract files (JSON); unset: the demo contracts.")
 

@@ -9,7 +9,7 @@ from decimal import Decimal as D
 import pytest
 
 import store
-from flows.cli_orders import DEMO_CONTRACTS
+from flows.runtime import DEMO_CONTRACTS
 from mappings.provider_contract import load_contract
 from rules.wvp import wvp_calendar
 from schemas.case import Besluit, CaseStatus

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli_orders import DEMO_CONTRACTS
+from flows.runtime import DEMO_CONTRACTS
 from mappings.provider_contract import ContractError, find_contract, load_contracts, parse_contract
 from schemas.orders import normalise_provider_id, provider_scheme
 
