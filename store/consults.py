@@ -132,17 +132,27 @@ def booking_intent(session: Session, consult: Consult) -> OutboxItem | None:
     return session.scalars(stmt).one_or_none()
 
 
-def record_booking_intent(session: Session, consult: Consult, request: dict[str, Any]) -> OutboxItem:
+def record_booking_intent(
+    session: Session, consult: Consult, request: dict[str, Any], *, replacing: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """Write down the exact booking request before it is sent (no BSN in it), so that after a crash the
-    same request goes out again with the same Idempotency-Key. A new slot replaces the old request:
-    a refused request (409) does not bind the key at the arbodienst."""
-    item, created = enqueue(session, effect=BOOK_EFFECT, idempotency_key=f"{BOOK_EFFECT}:{consult.idempotency_key}",
-                            payload=request, case_id=consult.case_id)
+    same request goes out again with the same Idempotency-Key. Returns the request to send.
+
+    Compare-and-set: a pending request is replaced only when it is `replacing` (ours, refused with 409,
+    which does not bind the key at the arbodienst); when another worker wrote a different one meanwhile,
+    that one is returned and must be sent instead.
+    """
+    current = booking_intent(session, consult)
+    if current is not None and current.payload != replacing:
+        return dict(current.payload)
+    key = f"{BOOK_EFFECT}:{consult.idempotency_key}"
+    item, created = enqueue(session, effect=BOOK_EFFECT, idempotency_key=key, payload=request,
+                            case_id=consult.case_id)
     if not created:
         item.payload = dict(request)
         item.status = OutboxStatus.PENDING
         session.flush()
-    return item
+    return dict(request)
 
 
 def count_no_shows(session: Session, case_id: int, purpose: ConsultPurpose) -> int:

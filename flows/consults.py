@@ -1,0 +1,181 @@
+"""Consult lifecycle flow: plan, cancel, follow up and book bedrijfsarts consults at the arbodienst.
+
+One task per step and batch (never per consult). While its tasks talk to the arbodienst, a run holds a
+slot of a Prefect global concurrency limit named after it (`arbodienst:<name>`, limit 1 unless an
+operator changed it), so two runs never work one arbodienst at once. (One slot per run, not per task:
+each acquisition is a round trip to the Prefect server.) An escalation (too many no-shows) is a
+Prefect event `vangnet.consult.escalated` for alerting.
+
+The arbodienst is configured with `VANGNET_ARBODIENST_*` (see `ArbodienstEnv`); without a base URL
+the flow logs that and does nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.concurrency.sync import concurrency
+from prefect.events import emit_event
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from flows import runtime
+from flows.errors import VangnetError
+from flows.settings import Settings
+from services import consults as consult_service
+from services.intake import DUTCH_TIME
+
+ESCALATED_EVENT = "vangnet.consult.escalated"
+
+
+class ArbodienstEnv(BaseSettings):
+    """The arbodienst settings: field `x` is set with `VANGNET_ARBODIENST_X` (to be folded into Settings)."""
+
+    model_config = SettingsConfigDict(env_prefix="VANGNET_ARBODIENST_", env_file=".env", extra="ignore")
+
+    name: str = Field(default="arbodienst", description="Short name; also names the Prefect concurrency limit.")
+    base_url: str | None = Field(default=None, description="Booking API root; unset: no consults are booked.")
+    token: SecretStr | None = Field(default=None, description="Bearer token agreed with the arbodienst.")
+    regio: str = Field(default="default", description="Region of the arbodienst's locations to book in.")
+    max_no_shows: int = Field(default=2, ge=1, description="No-shows after which a person takes the case over.")
+
+
+def arbodienst_client(env: ArbodienstEnv | None = None):
+    """The arbodienst connector when a base URL is configured; None when not."""
+    env = env or ArbodienstEnv()
+    if not env.base_url:
+        return None
+    from connectors.arbodienst import ArbodienstClient, ArbodienstSettings
+
+    try:
+        settings = ArbodienstSettings(name=env.name, base_url=env.base_url, token=env.token, regio=env.regio)
+    except ValueError as exc:
+        fields = ", ".join(".".join(map(str, e["loc"])) for e in getattr(exc, "errors", lambda: [])())
+        hint = "Check the VANGNET_ARBODIENST_* variables, or unset VANGNET_ARBODIENST_BASE_URL."
+        raise VangnetError(f"The arbodienst settings are incomplete or invalid: {fields or exc}", hint=hint) from None
+    return ArbodienstClient(settings)
+
+
+def limit_name(client) -> str:
+    """The Prefect global concurrency limit of this arbodienst."""
+    return f"arbodienst:{client.settings.name}"
+
+
+def ensure_concurrency_limit(name: str, limit: int = 1) -> bool:
+    """Create the global concurrency limit `name` when it does not exist (True when made). An existing
+    limit is left as it is: an operator may have tuned it."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(name)
+            return False
+        except ObjectNotFound:
+            pass
+        try:
+            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=limit))
+            return True
+        except ObjectAlreadyExists:  # another run made it meanwhile
+            return False
+
+
+@task(name="plan-consults", cache_policy=NO_CACHE)
+def plan_task(engine, today: date, limit: int) -> consult_service.PlanResult:
+    return consult_service.plan_consults(engine, today=today, limit=limit)
+
+
+@task(name="cancel-consults-of-closed-cases", cache_policy=NO_CACHE)
+def cancel_task(engine, client, limit: int) -> consult_service.CancelResult:
+    return consult_service.cancel_for_closed_cases(engine, client, limit=limit)
+
+
+@task(name="follow-up-consults", task_run_name="follow-up-consults-{batch_number}", cache_policy=NO_CACHE)
+def follow_up_task(batch_number: int, engine, client, today: date, max_no_shows: int, limit: int,
+                   after_id: int) -> consult_service.FollowUpResult:
+    return consult_service.follow_up(engine, client, today=today, max_no_shows=max_no_shows, limit=limit,
+                                     after_id=after_id)
+
+
+@task(name="book-consults", task_run_name="book-consults-{batch_number}", cache_policy=NO_CACHE)
+def book_task(batch_number: int, engine, client, today: date, now: datetime, limit: int,
+              after_id: int) -> consult_service.BookingResult:
+    return consult_service.book_pending(engine, client, today=today, now=now, limit=limit, after_id=after_id)
+
+
+def _run_name() -> str:
+    return f"consults-{datetime.now(DUTCH_TIME):%Y%m%d-%H%M%S}"
+
+
+@flow(name="consult-lifecycle", flow_run_name=_run_name, persist_result=False)
+def consult_lifecycle_flow(run_date: date | None = None) -> dict[str, int]:
+    """Plan probleemanalyse consults, cancel those of closed cases, follow up booked ones, book pending ones."""
+    logger = get_run_logger()
+    env = ArbodienstEnv()
+    client = arbodienst_client(env)
+    if client is None:
+        logger.info("No arbodienst configured (VANGNET_ARBODIENST_BASE_URL): no consults are booked.")
+        return {}
+    settings = Settings()
+    today = run_date or datetime.now(DUTCH_TIME).date()
+    now = datetime.now(timezone.utc) if run_date is None else datetime.combine(run_date, time(12), DUTCH_TIME)
+    engine = runtime.migrated_engine(settings)
+    limit = settings.batch_size
+    try:
+        ensure_concurrency_limit(limit_name(client))
+        counts = _run(engine, client, env, today, now, limit)
+    finally:
+        client.close()
+    if counts["escalated"]:
+        logger.warning("%d cases were handed to a person after repeated no-shows.", counts["escalated"])
+    if counts["late"]:
+        logger.warning("%d consults were booked after their deadline: no earlier slot was free.", counts["late"])
+    if counts["unavailable"]:
+        logger.warning("The arbodienst was unavailable; the rest waits for the next run.")
+    logger.info("Consults: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
+    return counts
+
+
+def _run(engine, client, env: ArbodienstEnv, today: date, now: datetime, limit: int) -> dict[str, int]:
+    planned = plan_task(engine, today, limit)
+    with concurrency(limit_name(client), strict=True):
+        return _with_arbodienst(engine, client, env, today, now, limit, planned)
+
+
+def _with_arbodienst(engine, client, env: ArbodienstEnv, today: date, now: datetime, limit: int,
+                     planned: consult_service.PlanResult) -> dict[str, int]:
+    cancelled = cancel_task(engine, client, limit)
+    counts = {"planned": len(planned.created), "cancelled": len(cancelled.cancelled), "advice_stored": 0,
+              "steps_done": 0, "no_shows": 0, "rebooked": 0, "escalated": 0, "booked": 0, "late": 0, "no_slot": 0,
+              "refused": len(cancelled.refused), "unavailable": int(cancelled.unavailable)}
+    batch, after_id = 0, 0
+    while True:
+        batch += 1
+        followed = follow_up_task(batch, engine, client, today, env.max_no_shows, limit, after_id)
+        for name in ("advice_stored", "steps_done", "rebooked", "escalated", "refused"):
+            counts[name] += len(getattr(followed, name))
+        counts["no_shows"] += followed.no_shows
+        for case_ref in followed.escalated:
+            emit_event(event=ESCALATED_EVENT, resource={"prefect.resource.id": f"vangnet.case.{case_ref}"},
+                       payload={"reden": "herhaald niet verschenen bij de bedrijfsarts",
+                                "max_no_shows": env.max_no_shows})
+        if followed.unavailable or followed.checked < limit:
+            counts["unavailable"] += int(followed.unavailable)
+            break
+        after_id = followed.last_consult_id
+    batch, after_id = 0, 0
+    while not counts["unavailable"]:  # an unavailable arbodienst gets no booking requests this run
+        batch += 1
+        booked = book_task(batch, engine, client, today, now, limit, after_id)
+        counts["booked"] += len(booked.booked)
+        counts["late"] += len(booked.late)
+        counts["no_slot"] += len(booked.no_slot)
+        counts["refused"] += len(booked.refused)
+        if booked.unavailable or booked.claimed < limit:
+            counts["unavailable"] += int(booked.unavailable)
+            break
+        after_id = booked.last_consult_id
+    return counts
