@@ -39,9 +39,11 @@ app.add_typer(scenario_app, name="scenario")
 
 
 def _register_sub_apps() -> None:
+    from flows.cli_consults import consults_app
     from flows.cli_orders import orders_app
 
     app.add_typer(orders_app, name="orders", help="Orders (opdrachten) to providers, with tariffs and reports.")
+    app.add_typer(consults_app, name="consults", help="Bedrijfsarts consults at the arbodienst.")
 
 
 _register_sub_apps()
@@ -83,7 +85,7 @@ def demo(
         raise VangnetError(f"Scenario file {scenario} does not exist.", hint="Give an existing --scenario file.")
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
-        task = progress.add_task("Migrating the database", total=6)
+        task = progress.add_task("Migrating the database", total=6)  # steps: see run_demo
 
         def step(description: str) -> None:
             progress.update(task, advance=1, description=description)
@@ -96,6 +98,11 @@ def demo(
         progress.update(task, completed=6, description="Done")
     _print_cases(result.cases)
     _print_quarantine(result.quarantine)
+    _print_rows("Bedrijfsarts consults", result.consults, ("case", "purpose", "status", "slot", "attempt"))
+    _print_rows("Orders", [{"order": o["order_number"], "case": o["case_ref"], "provider": o["provider_id"],
+                            "kind": o["kind"], "start": str(o["start_date"]),
+                            "hours": ", ".join(f"{r} {h}" for r, h in (o["budget_hours"] or {}).items())}
+                           for o in result.orders], ("order", "case", "provider", "kind", "start", "hours"))
     _print_deadlines(result.deadlines)
     for flow_name, counts in result.counts.items():
         console.print(f"{flow_name}: " + (", ".join(f"{k}={v}" for k, v in counts.items()) or "-"))
@@ -377,6 +384,15 @@ def _print_cases(cases: list[dict]) -> None:
         table.add_row(case["case_id"], case["besluit"] or "-", case["status"], ", ".join(case["bericht_ids"]),
                       due("probleemanalyse"), due("plan_van_aanpak"), due("herijking_1"), due("riv"),
                       case["zaak_identificatie"] or "")
+    console.print(table)
+
+
+def _print_rows(title: str, rows: list[dict], columns: tuple[str, ...]) -> None:
+    table = Table(title=f"{title} ({len(rows)})", title_justify="left")
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(row[c]) for c in columns))
     console.print(table)
 
 

@@ -6,7 +6,7 @@ operator changed it), so two runs never work one arbodienst at once. (One slot p
 each acquisition is a round trip to the Prefect server.) An escalation (too many no-shows) is a
 Prefect event `vangnet.consult.escalated` for alerting.
 
-The arbodienst is configured with `VANGNET_ARBODIENST_*` (see `ArbodienstEnv`); without a base URL
+The arbodienst is configured with `VANGNET_ARBODIENST_*` (see flows/settings.py); without a base URL
 the flow logs that and does nothing.
 """
 
@@ -18,8 +18,6 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.concurrency.sync import concurrency
 from prefect.events import emit_event
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from flows import runtime
 from flows.errors import VangnetError
@@ -30,32 +28,21 @@ from services.intake import DUTCH_TIME
 ESCALATED_EVENT = "vangnet.consult.escalated"
 
 
-class ArbodienstEnv(BaseSettings):
-    """The arbodienst settings: field `x` is set with `VANGNET_ARBODIENST_X` (to be folded into Settings)."""
-
-    model_config = SettingsConfigDict(env_prefix="VANGNET_ARBODIENST_", env_file=".env", extra="ignore")
-
-    name: str = Field(default="arbodienst", description="Short name; also names the Prefect concurrency limit.")
-    base_url: str | None = Field(default=None, description="Booking API root; unset: no consults are booked.")
-    token: SecretStr | None = Field(default=None, description="Bearer token agreed with the arbodienst.")
-    regio: str = Field(default="default", description="Region of the arbodienst's locations to book in.")
-    max_no_shows: int = Field(default=2, ge=1, description="No-shows after which a person takes the case over.")
-
-
-def arbodienst_client(env: ArbodienstEnv | None = None):
+def arbodienst_client(settings: Settings | None = None):
     """The arbodienst connector when a base URL is configured; None when not."""
-    env = env or ArbodienstEnv()
-    if not env.base_url:
+    settings = settings or Settings()
+    if not settings.arbodienst_base_url:
         return None
     from connectors.arbodienst import ArbodienstClient, ArbodienstSettings
 
     try:
-        settings = ArbodienstSettings(name=env.name, base_url=env.base_url, token=env.token, regio=env.regio)
+        arbo = ArbodienstSettings(name=settings.arbodienst_name, base_url=settings.arbodienst_base_url,
+                                  token=settings.arbodienst_token, regio=settings.arbodienst_regio)
     except ValueError as exc:
         fields = ", ".join(".".join(map(str, e["loc"])) for e in getattr(exc, "errors", lambda: [])())
         hint = "Check the VANGNET_ARBODIENST_* variables, or unset VANGNET_ARBODIENST_BASE_URL."
         raise VangnetError(f"The arbodienst settings are incomplete or invalid: {fields or exc}", hint=hint) from None
-    return ArbodienstClient(settings)
+    return ArbodienstClient(arbo)
 
 
 def limit_name(client) -> str:
@@ -114,19 +101,18 @@ def _run_name() -> str:
 def consult_lifecycle_flow(run_date: date | None = None) -> dict[str, int]:
     """Plan probleemanalyse consults, cancel those of closed cases, follow up booked ones, book pending ones."""
     logger = get_run_logger()
-    env = ArbodienstEnv()
-    client = arbodienst_client(env)
+    settings = Settings()
+    client = arbodienst_client(settings)
     if client is None:
         logger.info("No arbodienst configured (VANGNET_ARBODIENST_BASE_URL): no consults are booked.")
         return {}
-    settings = Settings()
     today = run_date or datetime.now(DUTCH_TIME).date()
     now = datetime.now(timezone.utc) if run_date is None else datetime.combine(run_date, time(12), DUTCH_TIME)
     engine = runtime.migrated_engine(settings)
     limit = settings.batch_size
     try:
         ensure_concurrency_limit(limit_name(client))
-        counts = _run(engine, client, env, today, now, limit)
+        counts = _run(engine, client, settings, today, now, limit)
     finally:
         client.close()
     if counts["escalated"]:
@@ -139,13 +125,13 @@ def consult_lifecycle_flow(run_date: date | None = None) -> dict[str, int]:
     return counts
 
 
-def _run(engine, client, env: ArbodienstEnv, today: date, now: datetime, limit: int) -> dict[str, int]:
+def _run(engine, client, env: Settings, today: date, now: datetime, limit: int) -> dict[str, int]:
     planned = plan_task(engine, today, limit)
     with concurrency(limit_name(client), strict=True):
         return _with_arbodienst(engine, client, env, today, now, limit, planned)
 
 
-def _with_arbodienst(engine, client, env: ArbodienstEnv, today: date, now: datetime, limit: int,
+def _with_arbodienst(engine, client, env: Settings, today: date, now: datetime, limit: int,
                      planned: consult_service.PlanResult) -> dict[str, int]:
     cancelled = cancel_task(engine, client, limit)
     counts = {"planned": len(planned.created), "cancelled": len(cancelled.cancelled), "advice_stored": 0,
@@ -154,14 +140,14 @@ def _with_arbodienst(engine, client, env: ArbodienstEnv, today: date, now: datet
     batch, after_id = 0, 0
     while True:
         batch += 1
-        followed = follow_up_task(batch, engine, client, today, env.max_no_shows, limit, after_id)
+        followed = follow_up_task(batch, engine, client, today, env.arbodienst_max_no_shows, limit, after_id)
         for name in ("advice_stored", "steps_done", "rebooked", "escalated", "refused"):
             counts[name] += len(getattr(followed, name))
         counts["no_shows"] += followed.no_shows
         for case_ref in followed.escalated:
             emit_event(event=ESCALATED_EVENT, resource={"prefect.resource.id": f"vangnet.case.{case_ref}"},
                        payload={"reden": "herhaald niet verschenen bij de bedrijfsarts",
-                                "max_no_shows": env.max_no_shows})
+                                "max_no_shows": env.arbodienst_max_no_shows})
         if followed.unavailable or followed.checked < limit:
             counts["unavailable"] += int(followed.unavailable)
             break

@@ -1,8 +1,9 @@
 """The demo: the whole chain on embedded defaults, against a real local Prefect server.
 
-The demo scenario's LKS registration is imported; the IB, Suwinet and zaaksysteem simulators run as real
-servers on 127.0.0.1 (mutual TLS and Digikoppeling 2W-be-S where the real partners use them); the
-pipeline flow pulls the signals, decides each takeover, registers the zaken and lists the deadlines.
+The demo scenario's LKS registration is imported; the IB, Suwinet, zaaksysteem and arbodienst simulators
+run as real servers on 127.0.0.1 (mutual TLS and Digikoppeling 2W-be-S where the real partners use them);
+the pipeline flow pulls the signals, decides each takeover, registers the zaken, orders the arbodienst,
+books the bedrijfsarts consults and lists the deadlines.
 The store is the persistent one under `var/`, so a second run shows that nothing is doubled.
 """
 
@@ -30,6 +31,8 @@ class DemoResult:
     cases: list[dict[str, Any]]
     quarantine: list[dict[str, Any]]
     deadlines: list[dict[str, Any]]
+    consults: list[dict[str, Any]]
+    orders: list[dict[str, Any]]
     prefect_ui: str
 
 
@@ -40,7 +43,10 @@ def run_demo(settings: Settings, scenario: Path, step: Callable[[str], None]) ->
     """
     from flows.pipeline import pipeline_flow  # imports prefect: only after the environment is set
     from services.deadlines import deadlines_on
+    from services.intake import DUTCH_TIME
+    from services.orders import list_orders
     from services.reporting import all_case_summaries
+    from store.consults import list_consults
 
     data = json.loads(scenario.read_text(encoding="utf-8"))
     run_date = date.fromisoformat(data["vandaag"])
@@ -56,7 +62,12 @@ def run_demo(settings: Settings, scenario: Path, step: Callable[[str], None]) ->
     with store.session_scope(engine) as session:
         cases = all_case_summaries(session)
         quarantined = [{"bericht_id": q.bericht_id, "reden": q.reason} for q in store.list_quarantine(session)]
+        consults = [{"case": f"VN-{c.case_id:06d}", "purpose": c.purpose.value, "status": c.status,
+                     "slot": f"{c.slot_start.astimezone(DUTCH_TIME):%Y-%m-%d %H:%M}" if c.slot_start else "", "attempt": c.attempt}
+                    for c in list_consults(session)]
+    orders = [o.model_dump() for o in list_orders(engine)]
     deadlines = [vars(d) for d in deadlines_on(engine, today=run_date)]
     engine.dispose()
     ui = settings.resolved_prefect_api_url.removesuffix("/api")
-    return DemoResult(counts=counts, cases=cases, quarantine=quarantined, deadlines=deadlines, prefect_ui=ui)
+    return DemoResult(counts=counts, cases=cases, quarantine=quarantined, deadlines=deadlines, consults=consults,
+                      orders=orders, prefect_ui=ui)

@@ -1,4 +1,5 @@
-"""The partner stand-ins of a local run: IB, Suwinet and the zaaksysteem as real servers on 127.0.0.1.
+"""The partner stand-ins of a local run: IB, Suwinet, the zaaksysteem and the arbodienst as real servers
+on 127.0.0.1.
 
 Used by the demo and the scenario runner. The settings the flows read (`VANGNET_*`) are pointed at the
 simulators for the duration, with a throwaway PKI (mutual TLS + Digikoppeling 2W-be-S) made on the spot.
@@ -10,12 +11,14 @@ import os
 import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from flows import runtime
 from simulators.certs import TestPki, generate_test_pki, server_ssl_context
 from simulators.harness import SimServer
+from simulators.arbodienst import ArbodienstSimulator
 from simulators.ib import IbSimulator, SimSecurity
 from simulators.suwinet import SuwinetSimulator
 from simulators.zgw import ZgwSimulator
@@ -23,7 +26,7 @@ from simulators.zgw import ZgwSimulator
 
 @contextmanager
 def running_partners(data: Mapping[str, Any], workdir: Path, *, database_url: str) -> Iterator[str]:
-    """Start the IB, Suwinet and zaaksysteem simulators seeded from scenario data, point the settings
+    """Start the IB, Suwinet, zaaksysteem and arbodienst simulators seeded from scenario data, point the settings
     (environment) at them for the duration, and yield the IB endpoint."""
     pki = generate_test_pki(workdir / "pki")
     security, tls = SimSecurity.from_pki(pki), server_ssl_context(pki)
@@ -31,10 +34,13 @@ def running_partners(data: Mapping[str, Any], workdir: Path, *, database_url: st
     suwinet = SuwinetSimulator(data.get("lks", []), data.get("suwinet_wv") or {}, security=security)
     secret = secrets.token_urlsafe(24)
     zgw = ZgwSimulator({"vangnet": secret})
+    vandaag = date.fromisoformat(data["vandaag"])
+    arbo = ArbodienstSimulator(token=secret, start_date=vandaag)
     with ExitStack() as stack:
         for app in (ib, suwinet):
             stack.enter_context(SimServer(app, tls=tls))
         stack.enter_context(SimServer(zgw))
+        stack.enter_context(SimServer(arbo))
         stack.enter_context(_environment({
             "VANGNET_DATABASE_URL": database_url, "VANGNET_GEMEENTECODE": data["gemeentecode"],
             **demo_ib_environment(pki),
@@ -42,6 +48,9 @@ def running_partners(data: Mapping[str, Any], workdir: Path, *, database_url: st
             **demo_zgw_environment(zgw.api_root, secret),
             "VANGNET_SUWINET_SAFETY_NET": "true" if data.get("suwinet_wv") else "false",
             "VANGNET_ARBODIENST_CONTRACT": "arbodienst-demo",
+            "VANGNET_ARBODIENST_NAME": "arbodienst-demo",
+            "VANGNET_ARBODIENST_BASE_URL": arbo.api_root,
+            "VANGNET_ARBODIENST_TOKEN": secret,
         }))
         stack.callback(runtime.close_all)
         yield ib.endpoint

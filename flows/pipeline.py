@@ -1,5 +1,5 @@
 """The whole daily chain as one parent flow: intake → Suwinet safety net → takeover → zaken → orders →
-deadlines.
+bedrijfsarts consults → deadlines.
 
 Each step is its own (sub)flow run, so operators see and re-run them separately in the Prefect UI.
 """
@@ -10,6 +10,7 @@ from datetime import date, datetime
 
 from prefect import flow
 
+from flows.consults import consult_lifecycle_flow
 from flows.intake import intake_flow
 from flows.monitor import deadline_monitor_flow
 from flows.orders import orders_flow
@@ -33,5 +34,6 @@ def pipeline_flow(run_date: date | None = None, ib_endpoint: str | None = None) 
         "takeover": takeover_flow(run_date=today),
         "zaken": zaken_flow(run_date=today),
         "orders": orders_flow(run_date=today),
+        "consults": consult_lifecycle_flow(run_date=today),
         "deadlines": deadline_monitor_flow(run_date=today),
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -64,6 +64,11 @@ class Settings(BaseSettings):
     zgw_roltype_betrokkene: str | None = None
     zgw_bronorganisatie: str | None = Field(default=None, description="RSIN of the gemeente (9 digits).")
 
+    arbodienst_name: str = Field(default="arbodienst", description="Short name; also names the Prefect concurrency limit.")
+    arbodienst_base_url: str | None = Field(default=None, description="Booking API root; unset: no consults are booked.")
+    arbodienst_token: SecretStr | None = Field(default=None, description="Bearer token agreed with the arbodienst.")
+    arbodienst_regio: str = Field(default="default", description="Region of the arbodienst's locations to book in.")
+    arbodienst_max_no_shows: int = Field(default=2, ge=1, description="No-shows after which a person takes over.")
     arbodienst_contract: str | None = Field(
         default=None, description="Contract (file name or provider id) of the arbodienst ordered after takeover.")
     provider_contracts_dir: Path | None = Field(

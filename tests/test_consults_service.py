@@ -14,7 +14,8 @@ import pytest
 from sqlalchemy import select, text
 
 import store
-from flows.consults import ArbodienstEnv, arbodienst_client
+from flows.consults import arbodienst_client
+from flows.settings import Settings
 from ib_helpers import valid_bsn
 from rules.wvp import wvp_calendar
 from schemas.case import Besluit, CaseStatus, Stap
@@ -70,7 +71,7 @@ def start_arbo(monkeypatch, slots=None):
     monkeypatch.setenv("VANGNET_ARBODIENST_BASE_URL", sim.api_root)
     monkeypatch.setenv("VANGNET_ARBODIENST_TOKEN", TOKEN)
     monkeypatch.setenv("VANGNET_ARBODIENST_NAME", "arbo-test")
-    client = arbodienst_client(ArbodienstEnv(_env_file=None))
+    client = arbodienst_client(Settings(_env_file=None))
     client.settings = client.settings.model_copy(update={"retry_backoff_seconds": 0.001})
     return Arbo(sim, server, client)
 
