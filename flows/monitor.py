@@ -36,7 +36,8 @@ def deadline_monitor_flow(run_date: date | None = None) -> dict[str, int]:
     create_table_artifact(
         key="wvp-deadlines",
         table=[{"case_id": d.case_ref, "stap": d.stap, "datum": d.datum.isoformat(), "dagen_te_laat": d.dagen_te_laat,
-                "door": "gemeente" if d.gemeente_verantwoordelijk else "UWV"} for d in items]
+                "door": "gemeente" if d.gemeente_verantwoordelijk else "UWV", "opdracht": d.order_number or ""}
+               for d in items]
         or [{"case_id": "(niets binnen 14 dagen)"}],
         description=f"WVP-stappen te laat of binnen 14 dagen, peildatum {today.isoformat()}",
     )
