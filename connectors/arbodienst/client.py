@@ -24,6 +24,7 @@ from urllib.parse import quote, unquote, urlencode, urljoin, urlsplit, urlunspli
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from connectors.tls import TlsFilesError, caused_by_tls, client_ssl_context
 from mappings.arbodienst import (
     Booking,
     BookingStatus,
@@ -167,14 +168,10 @@ class ArbodienstClient:
     def _tls_context(self) -> ssl.SSLContext:
         s = self.settings
         try:
-            ctx = ssl.create_default_context(cafile=str(s.ca_bundle_path) if s.ca_bundle_path else None)
-            if s.client_cert_path is not None and s.client_key_path is not None:
-                ctx.load_cert_chain(str(s.client_cert_path), str(s.client_key_path))
-        except (OSError, ssl.SSLError):
-            raise ArbodienstError(f"arbodienst {s.name}: cannot read the TLS files; check ca_bundle_path, "
-                                  "client_cert_path and client_key_path (PEM, readable, key matching the "
-                                  "certificate)") from None
-        return ctx
+            return client_ssl_context(ca_bundle=s.ca_bundle_path, client_cert=s.client_cert_path,
+                                      client_key=s.client_key_path)
+        except TlsFilesError as exc:
+            raise ArbodienstError(f"arbodienst {s.name}: {exc}") from None
 
     def _map(self, parse: Any, data: Any, endpoint: str) -> Any:
         try:
@@ -268,7 +265,7 @@ class ArbodienstClient:
             raise ArbodienstUnavailable(f"arbodienst {name} did not answer {endpoint} within {timeout} s; "
                                         "try again later (with the same Idempotency-Key)") from None
         except httpx.ConnectError as exc:
-            if _caused_by_tls(exc):
+            if caused_by_tls(exc):
                 raise ArbodienstError(f"TLS with arbodienst {name} failed for {endpoint}; check ca_bundle_path, "
                                       "the client certificate and the server certificate") from None
             raise ArbodienstUnavailable(f"arbodienst {name} refused the connection for {endpoint}; check base_url "
@@ -319,13 +316,6 @@ class ArbodienstClient:
                                  "and the configuration", status=status, code=code, title=title)
 
 
-def _caused_by_tls(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, ssl.SSLError):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def _problem(raw: bytes) -> tuple[str | None, str | None]:
