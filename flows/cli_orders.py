@@ -84,7 +84,7 @@ def _service(call):
         raise VangnetError(str(exc)) from None
     except ContractError as exc:
         raise VangnetError(f"Provider contract: {exc}",
-                           hint=f"Fix the contract file, or point VANGNET_PROVIDER_CONTRACTS_DIR at the folder with contracts.") from None
+                           hint="Fix the contract file, or point VANGNET_PROVIDER_CONTRACTS_DIR at the folder with contracts.") from None
 
 
 def _money(value: Decimal | None) -> str:

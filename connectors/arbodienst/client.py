@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import ssl
-from datetime import date, datetime
-from email.utils import parsedate_to_datetime
+from datetime import date
 from typing import Any
-from urllib.parse import quote, unquote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from connectors.rest import backoff_seconds, clean, pinned_url, read_limited, retry_after_seconds
 from connectors.tls import TlsFilesError, caused_by_tls, client_ssl_context
 from mappings.arbodienst import (
     Booking,
@@ -56,15 +55,6 @@ log = logging.getLogger(__name__)
 SLOT_TAKEN = "slot-bezet"
 ADVICE_NOT_YET = "advies-nog-niet-beschikbaar"
 MAX_RESPONSE_BYTES = 5 * 1024 * 1024
-
-
-def _port(parts: Any) -> int | None:
-    return parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-
-
-def _clean(text: Any, limit: int = 120) -> str:
-    """Server text for messages: long digit runs (possible BSNs) masked, whitespace collapsed, capped."""
-    return re.sub(r"\d{9,}", "<number>", " ".join(str(text).split()))[:limit]
 
 
 def _segment(value: Any, name: str) -> str:
@@ -188,26 +178,12 @@ class ArbodienstClient:
 
     def _pinned(self, target: str) -> str:
         """``target`` (relative to base_url, or absolute) as a URL under base_url, else ArbodienstRefusedUrl."""
-        parts = urlsplit(target)
-        url = target if parts.scheme or parts.netloc else urljoin(self.settings.base_url, target)
-        p, base = urlsplit(url), self._base
-        try:
-            same_origin = (p.scheme, p.hostname, _port(p)) == (base.scheme, base.hostname, _port(base))
-        except ValueError:  # an unparsable port
-            same_origin = False
-        ok = (same_origin and not p.username and not p.password and "\\" not in url
-              and p.path.startswith(base.path)
-              and not any(seg in (".", "..") for path in (p.path, parts.path) for seg in unquote(path).split("/")))
-        if not ok:
-            try:
-                port = f":{p.port}" if p.port else ""
-            except ValueError:
-                port = ""
-            shown = _clean(f"{p.scheme}://{p.hostname or ''}{port}{p.path}", 200)
+        url, shown = pinned_url(self.settings.base_url, target)
+        if url is None:
             raise ArbodienstRefusedUrl(f"refusing to call {shown}: only URLs under {self.settings.base_url} are "
                                        f"used for arbodienst {self.settings.name}; check the booking id, or "
                                        "base_url if the API moved")
-        return urlunsplit((p.scheme, p.netloc, p.path, p.query, ""))
+        return url
 
     def _headers(self, body: bool, key: str | None) -> dict[str, str]:
         headers: dict[str, str] = {}
@@ -243,11 +219,10 @@ class ArbodienstClient:
 
     def _wait(self, state: RetryCallState) -> float:
         s = self.settings
-        backoff = min(s.retry_backoff_seconds * 2 ** (state.attempt_number - 1), s.retry_max_backoff_seconds)
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, ArbodienstUnavailable) and exc.retry_after is not None:
-            return max(backoff, min(exc.retry_after, s.retry_after_cap_seconds))
-        return backoff
+        return backoff_seconds(state.attempt_number, base=s.retry_backoff_seconds, cap=s.retry_max_backoff_seconds,
+                               retry_after=exc.retry_after if isinstance(exc, ArbodienstUnavailable) else None,
+                               retry_after_cap=s.retry_after_cap_seconds)
 
     def _send(self, method: str, url: str, content: bytes | None, key: str | None, endpoint: str,
               slot_id: str | None) -> Any:
@@ -277,17 +252,11 @@ class ArbodienstClient:
         return self._interpret(resp.status_code, resp.headers, raw, endpoint, slot_id)
 
     def _read(self, resp: httpx.Response, endpoint: str) -> bytes:
-        declared = resp.headers.get("Content-Length", "")
-        content = bytearray()
-        if not (declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES):
-            for chunk in resp.iter_bytes():
-                content += chunk
-                if len(content) > MAX_RESPONSE_BYTES:
-                    break
-        if len(content) > MAX_RESPONSE_BYTES or (declared.isdigit() and int(declared) > MAX_RESPONSE_BYTES):
+        content = read_limited(resp, MAX_RESPONSE_BYTES)
+        if content is None:
             raise ArbodienstProtocolError(f"arbodienst {self.settings.name} answered {endpoint} with more than "
                                           f"{MAX_RESPONSE_BYTES} bytes; refused")
-        return bytes(content)
+        return content
 
     def _interpret(self, status: int, headers: httpx.Headers, raw: bytes, endpoint: str, slot_id: str | None) -> Any:
         name = self.settings.name
@@ -304,9 +273,9 @@ class ArbodienstClient:
                                       "client certificate agreed with the arbodienst", status=status)
         if status in (408, 429) or status >= 500:
             raise ArbodienstUnavailable(f"arbodienst {name} answered {endpoint} with {why}; try again later",
-                                        retry_after=_retry_after(headers.get("Retry-After")))
+                                        retry_after=retry_after_seconds(headers.get("Retry-After")))
         if status == 409 and code == SLOT_TAKEN:
-            which = f"slot {_clean(slot_id, 130)}" if slot_id else "the slot"
+            which = f"slot {clean(slot_id, 130)}" if slot_id else "the slot"
             raise ArbodienstSlotTaken(f"arbodienst {name}: {which} is no longer free ({endpoint}); list the free "
                                       "slots and pick another", slot_id=slot_id)
         if 300 <= status < 400:
@@ -327,20 +296,4 @@ def _problem(raw: bytes) -> tuple[str | None, str | None]:
     if not isinstance(data, dict):
         return None, None
     code, title = data.get("code"), data.get("title")
-    return (_clean(code, 80) if code else None), (_clean(title) if title else None)
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - datetime.now(when.tzinfo)).total_seconds())
+    return (clean(code, 80) if code else None), (clean(title) if title else None)

@@ -12,16 +12,15 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import unquote, urlencode, urljoin, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from connectors.rest import backoff_seconds, clean, pinned_url, read_limited, retry_after_seconds
 from connectors.tls import caused_by_tls, client_ssl_context
 from mappings.zgw import rol_body, status_body, zaak_body
 
@@ -51,15 +50,6 @@ class Zaak:
     url: str
     identificatie: str
     uuid: str
-
-
-def _port(parts: Any) -> int | None:
-    return parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-
-
-def _clean(text: Any, limit: int = 120) -> str:
-    """Server text for messages: long digit runs (possible BSNs) masked, whitespace collapsed, capped."""
-    return re.sub(r"\d{9,}", "<number>", " ".join(str(text).split()))[:limit]
 
 
 class ZakenClient:
@@ -170,21 +160,11 @@ class ZakenClient:
 
     def _pinned(self, target: str) -> str:
         """``target`` (relative to base_url, or absolute) as a URL under base_url, else ZakenRefusedUrl."""
-        parts = urlsplit(target)
-        url = target if parts.scheme or parts.netloc else urljoin(self.settings.base_url, target)
-        p, base = urlsplit(url), self._base
-        try:
-            same_origin = (p.scheme, p.hostname, _port(p)) == (base.scheme, base.hostname, _port(base))
-        except ValueError:  # an unparsable port
-            same_origin = False
-        ok = (same_origin and not p.username and not p.password and "\\" not in url
-              and p.path.startswith(base.path)
-              and not any(seg in (".", "..") for seg in unquote(p.path).split("/")))
-        if not ok:
-            shown = _clean(f"{p.scheme}://{p.hostname or ''}{p.path}", 200)
+        url, shown = pinned_url(self.settings.base_url, target)
+        if url is None:
             raise ZakenRefusedUrl(f"refusing to call {shown}: only URLs under {self.settings.base_url} are "
                                   "used; check the stored zaak URL, or base_url if the Zaken API moved")
-        return urlunsplit((p.scheme, p.netloc, p.path, p.query, ""))
+        return url
 
     def _headers(self, with_body: bool) -> dict[str, str]:
         s = self.settings
@@ -224,11 +204,10 @@ class ZakenClient:
 
     def _wait(self, state: RetryCallState) -> float:
         s = self.settings
-        backoff = min(s.retry_backoff_seconds * 2 ** (state.attempt_number - 1), s.retry_max_backoff_seconds)
         exc = state.outcome.exception() if state.outcome else None
-        if isinstance(exc, ZakenUnavailable) and exc.retry_after is not None:
-            return max(backoff, min(exc.retry_after, s.retry_after_cap_seconds))
-        return backoff
+        return backoff_seconds(state.attempt_number, base=s.retry_backoff_seconds, cap=s.retry_max_backoff_seconds,
+                               retry_after=exc.retry_after if isinstance(exc, ZakenUnavailable) else None,
+                               retry_after_cap=s.retry_after_cap_seconds)
 
     def _send(self, method: str, url: str, body: dict[str, Any] | None, endpoint: str) -> Any:
         host, timeout = self.settings.host, self.settings.timeout_seconds
@@ -257,18 +236,12 @@ class ZakenClient:
         return self._interpret(resp.status_code, resp.headers, raw, endpoint)
 
     def _read(self, resp: httpx.Response, endpoint: str) -> bytes:
-        limit = self.settings.max_response_bytes
-        declared = resp.headers.get("Content-Length", "")
-        content = bytearray()
-        if not (declared.isdigit() and int(declared) > limit):
-            for chunk in resp.iter_bytes():
-                content += chunk
-                if len(content) > limit:
-                    break
-        if len(content) > limit or (declared.isdigit() and int(declared) > limit):
+        content = read_limited(resp, self.settings.max_response_bytes)
+        if content is None:
             raise ZakenProtocolError(f"Zaken API {self.settings.host} answered {endpoint} with more than "
-                                     f"{limit} bytes; refused (raise max_response_bytes if this is legitimate)")
-        return bytes(content)
+                                     f"{self.settings.max_response_bytes} bytes; refused (raise max_response_bytes "
+                                     "if this is legitimate)")
+        return content
 
     def _interpret(self, status: int, headers: httpx.Headers, raw: bytes, endpoint: str) -> Any:
         host = self.settings.host
@@ -285,7 +258,7 @@ class ZakenClient:
                                  "and that this client_id has the autorisaties for the zaaktype", status=status)
         if status in (408, 429) or status >= 500:
             raise ZakenUnavailable(f"Zaken API {host} answered {endpoint} with {why}; try again later",
-                                   retry_after=_retry_after(headers.get("Retry-After")),
+                                   retry_after=retry_after_seconds(headers.get("Retry-After")),
                                    maybe_processed=status not in (429, 503))
         if 300 <= status < 400:
             raise ZakenProtocolError(f"Zaken API {host} redirected {endpoint} (HTTP {status}); redirects are "
@@ -306,23 +279,7 @@ def _problem(raw: bytes) -> tuple[str | None, str | None, tuple[tuple[str, str],
     if not isinstance(data, dict):
         return None, None, ()
     items = data.get("invalidParams", data.get("invalid_params")) or []
-    params = tuple((_clean(p.get("name", "?"), 80), _clean(p.get("code", "?"), 80))
+    params = tuple((clean(p.get("name", "?"), 80), clean(p.get("code", "?"), 80))
                    for p in items if isinstance(p, dict))
     code, title = data.get("code"), data.get("title")
-    return (_clean(code, 80) if code else None), (_clean(title) if title else None), params
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or HTTP date), or None."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        return None
-    return max(0.0, (when - datetime.now(when.tzinfo)).total_seconds())
+    return (clean(code, 80) if code else None), (clean(title) if title else None), params

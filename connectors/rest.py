@@ -1,0 +1,80 @@
+"""Shared pieces of the REST connectors (Zaken API, arbodienst): a base URL that is never left, bounded
+reads, Retry-After and back-off, and server text made safe for messages. Each connector raises its own
+errors around these."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+
+import httpx
+
+
+def clean(text: Any, limit: int = 120) -> str:
+    """Server text for messages: long digit runs (possible BSNs) masked, whitespace collapsed, capped."""
+    return re.sub(r"\d{9,}", "<number>", " ".join(str(text).split()))[:limit]
+
+
+def _port(parts: Any) -> int | None:
+    return parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+def pinned_url(base_url: str, target: str) -> tuple[str | None, str]:
+    """(`target` as a URL under `base_url`, or None when it leaves it; the URL as shown in messages).
+
+    `target` may be relative to base_url or absolute (a URL the server handed us). Refused: another
+    scheme, host or port, credentials in the URL, backslashes, a path outside base_url, dot segments.
+    """
+    parts = urlsplit(target)
+    url = target if parts.scheme or parts.netloc else urljoin(base_url, target)
+    p, base = urlsplit(url), urlsplit(base_url)
+    try:
+        same_origin = (p.scheme, p.hostname, _port(p)) == (base.scheme, base.hostname, _port(base))
+        port = f":{p.port}" if p.port else ""
+    except ValueError:  # an unparsable port
+        same_origin, port = False, ""
+    shown = clean(f"{p.scheme}://{p.hostname or ''}{port}{p.path}", 200)
+    ok = (same_origin and not p.username and not p.password and "\\" not in url
+          and p.path.startswith(base.path)
+          and not any(seg in (".", "..") for path in (p.path, parts.path) for seg in unquote(path).split("/")))
+    return (urlunsplit((p.scheme, p.netloc, p.path, p.query, "")) if ok else None), shown
+
+
+def read_limited(resp: httpx.Response, limit: int) -> bytes | None:
+    """The body of a streamed response, or None when it is (or says it is) larger than `limit` bytes."""
+    declared = resp.headers.get("Content-Length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    content = bytearray()
+    for chunk in resp.iter_bytes():
+        content += chunk
+        if len(content) > limit:
+            return None
+    return bytes(content)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds from a `Retry-After` header (delta-seconds or HTTP date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.now(when.tzinfo)).total_seconds())
+
+
+def backoff_seconds(attempt: int, *, base: float, cap: float, retry_after: float | None, retry_after_cap: float) -> float:
+    """Exponential back-off for `attempt` (1-based), stretched to the server's Retry-After (capped)."""
+    backoff = min(base * 2 ** (attempt - 1), cap)
+    if retry_after is not None:
+        return max(backoff, min(retry_after, retry_after_cap))
+    return backoff
