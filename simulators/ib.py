@@ -13,7 +13,6 @@ and replies are signed, confirming the request's signature.
 from __future__ import annotations
 
 import copy
-import datetime as dt
 import json
 import threading
 import time
@@ -29,10 +28,8 @@ from connectors.digikoppeling import (
     AddressingError,
     SecurityError,
     UnsignedMessageError,
-    add_reply_addressing,
     read_addressing,
     read_wsdl_actions,
-    sign_envelope,
     verify_envelope,
 )
 from connectors.digikoppeling.namespaces import WSA_FAULT_ACTION
@@ -40,12 +37,11 @@ from mappings.ib_signal import IB_NAMESPACE, fields_to_signal_element, ib_tag
 from mappings.safe_xml import UnsafeXmlError, parse_xml
 from schemas.ib import WSDL_PATH, XSD_PATH
 
-from .certs import TestPki
 from simulators.harness import AppFaults
+from simulators.wus import SECURITY_KNOBS, SOAP_ENV, SimSecurity, reply_envelope
 
 __all__ = ["IbSimulator", "ReceivedOperation", "SimSecurity", "load_signal_records"]
 
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
 DEFAULT_PATH = "/ib/signalen"
 _XML_HEADERS = {"Content-Type": "text/xml; charset=utf-8"}
@@ -58,27 +54,6 @@ class ReceivedOperation:
     name: str
     params: dict[str, int]
     at: float = field(default_factory=time.time)
-
-
-@dataclass(frozen=True)
-class SimSecurity:
-    """2W-be-S for the simulator: its own signing key/cert, the client's signing cert it trusts, and
-    optionally an untrusted key/cert for the ``wrong_cert_next`` knob."""
-
-    signing_key: Path
-    signing_cert: Path
-    trusted_client_cert: Path
-    untrusted_key: Path | None = None
-    untrusted_cert: Path | None = None
-    timestamp_ttl_seconds: int = 300
-    clock_skew_seconds: int = 60
-
-    @classmethod
-    def from_pki(cls, pki: TestPki) -> SimSecurity:
-        """The server side of a :func:`simulators.certs.generate_test_pki` PKI."""
-        return cls(signing_key=pki.server_sign_key, signing_cert=pki.server_sign_cert,
-                   trusted_client_cert=pki.client_sign_cert, untrusted_key=pki.untrusted_sign_key,
-                   untrusted_cert=pki.untrusted_sign_cert)
 
 
 @dataclass(frozen=True)
@@ -111,7 +86,6 @@ class IbFaults:
     """2W-be-S: sign the next N answers with the untrusted key and certificate."""
 
 
-_SECURITY_KNOBS = ("tamper_next", "unsigned_next", "expired_next", "wrong_cert_next")
 
 
 def load_signal_records(path: str | Path) -> list[dict[str, Any]]:
@@ -213,7 +187,7 @@ class IbSimulator(AppFaults):
                 raise ValueError("soap_fault_code must be 'Server' or 'Client'")
         else:
             super()._check_knob(name, value)
-        if name in _SECURITY_KNOBS and value and self.security is None:
+        if name in SECURITY_KNOBS and value and self.security is None:
             raise ValueError(f"IB fault knob {name!r} needs a simulator with security (2W-be-S)")
         if name == "wrong_cert_next" and value and self.security.untrusted_key is None:
             raise ValueError("wrong_cert_next needs SimSecurity.untrusted_key and untrusted_cert")
@@ -350,28 +324,14 @@ class IbSimulator(AppFaults):
     def _reply(self, payload: etree._Element, request: _Request, *, action: str, status: int = 200,
                knobs: bool = True) -> tuple[int, dict[str, str], bytes]:
         """Envelope ``payload`` with reply addressing; on 2W-be-S sign it (fault knobs apply to answers only)."""
-        envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
-        etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body").append(payload)
-        add_reply_addressing(envelope, action=action, relates_to=request.message_id)
-        sec = self.security
-        if sec is not None:
-            fired = self._take_security_knobs() if knobs else set()
-            if "unsigned_next" not in fired:
-                wrong = "wrong_cert_next" in fired
-                now = dt.datetime.now(dt.timezone.utc)
-                if "expired_next" in fired:
-                    now -= dt.timedelta(seconds=sec.timestamp_ttl_seconds + 3600)
-                sign_envelope(envelope, key_path=sec.untrusted_key if wrong else sec.signing_key,
-                              cert_path=sec.untrusted_cert if wrong else sec.signing_cert,
-                              timestamp_ttl_seconds=sec.timestamp_ttl_seconds, now=now,
-                              signature_confirmation=request.signature_value)
-            if "tamper_next" in fired:
-                _tamper(payload)
-        return status, _XML_HEADERS, etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+        fired = self._take_security_knobs() if knobs and self.security is not None else set()
+        return status, _XML_HEADERS, reply_envelope(
+            payload, action=action, relates_to=request.message_id, security=self.security,
+            signature_confirmation=request.signature_value, fired=fired, tamper=_tamper)
 
     def _take_security_knobs(self) -> set[str]:
         with self._lock:
-            fired = {name for name in _SECURITY_KNOBS if getattr(self.faults, name) > 0}
+            fired = {name for name in SECURITY_KNOBS if getattr(self.faults, name) > 0}
             for name in fired:
                 setattr(self.faults, name, getattr(self.faults, name) - 1)
         return fired

@@ -34,8 +34,7 @@ from typing import Any
 from lxml import etree
 
 from connectors.digikoppeling import (
-    AddressingError, SecurityError, UnsignedMessageError, add_reply_addressing, read_addressing, sign_envelope,
-    verify_envelope,
+    AddressingError, SecurityError, UnsignedMessageError, read_addressing, verify_envelope,
 )
 from connectors.digikoppeling.namespaces import WSA_FAULT_ACTION
 from mappings.safe_xml import UnsafeXmlError, parse_xml
@@ -45,12 +44,11 @@ from mappings.suwinet import (
 )
 from schemas.suwinet import FWI_NAMESPACE, GSD_REINTEGRATIE, SUWINET_DIR, UWV_WERKNEMERSVERZEKERINGEN, SuwinetService
 
-from .ib import SimSecurity
 from simulators.harness import AppFaults
+from simulators.wus import SECURITY_KNOBS, SOAP_ENV, SimSecurity, reply_envelope
 
 __all__ = ["GSD_PATH", "ReceivedOperation", "SimSecurity", "SuwinetSimulator", "UWV_PATH", "load_suwinet_seed"]
 
-SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 WSDL_SOAP = "http://schemas.xmlsoap.org/wsdl/soap/"
 GSD_PATH = "/suwibroker/soap/GSDDossierReintegratie-v0200"
 UWV_PATH = "/suwibroker/soap/UWVDossierWerknemersverzekeringenGSD-v0200"
@@ -60,7 +58,6 @@ _XML = {"Content-Type": "text/xml; charset=utf-8"}
 _JSON = {"Content-Type": "application/json"}
 _WV_KEYS = {"eerste_ao_dag", "einde_uitkering", "reden_einde", "begin_uitkering", "max_duur_einde", "wet_code",
             "uitkeringsverhoudingen"}
-_SECURITY_KNOBS = ("tamper_next", "unsigned_next", "expired_next", "wrong_cert_next")
 
 
 @dataclass(frozen=True)
@@ -302,7 +299,7 @@ class SuwinetSimulator(AppFaults):
                 raise ValueError(f"{name} needs a non-empty string")
         else:
             super()._check_knob(name, value)
-        if name in _SECURITY_KNOBS and value and self.security is None:
+        if name in SECURITY_KNOBS and value and self.security is None:
             raise ValueError(f"Suwinet fault knob {name!r} needs a simulator with security (2W-be-S)")
 
     def __call__(self, method: str, path: str, headers: Mapping[str, str], body: bytes):
@@ -451,25 +448,10 @@ class SuwinetSimulator(AppFaults):
     def _reply(self, payload: etree._Element, request: _Request, *, action: str, status: int = 200,
                knobs: bool = True) -> tuple[int, dict[str, str], bytes]:
         """Envelope ``payload`` with reply addressing; on 2W-be-S sign it (security knobs apply to answers only)."""
-        envelope = etree.Element(f"{{{SOAP_ENV}}}Envelope", nsmap={"soap": SOAP_ENV})
-        etree.SubElement(envelope, f"{{{SOAP_ENV}}}Body").append(payload)
-        add_reply_addressing(envelope, action=action, relates_to=request.message_id)
-        sec = self.security
-        if sec is not None:
-            fired = {k for k in _SECURITY_KNOBS if knobs and self._take(k)}
-            if "unsigned_next" not in fired:
-                wrong = "wrong_cert_next" in fired
-                now = dt.datetime.now(dt.timezone.utc)
-                if "expired_next" in fired:
-                    now -= dt.timedelta(seconds=sec.timestamp_ttl_seconds + 3600)
-                sign_envelope(envelope, key_path=sec.untrusted_key if wrong else sec.signing_key,
-                              cert_path=sec.untrusted_cert if wrong else sec.signing_cert,
-                              timestamp_ttl_seconds=sec.timestamp_ttl_seconds, now=now,
-                              signature_confirmation=request.signature_value)
-            if "tamper_next" in fired:
-                leaf = [el for el in payload.iter() if len(el) == 0][-1]
-                leaf.text = (leaf.text or "") + "0"
-        return status, _XML, etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+        fired = {k for k in SECURITY_KNOBS if knobs and self._take(k)} if self.security is not None else set()
+        return status, _XML, reply_envelope(
+            payload, action=action, relates_to=request.message_id, security=self.security,
+            signature_confirmation=request.signature_value, fired=fired, tamper=_tamper_last_leaf)
 
     def _fault(self, code: str, message: str, request: _Request = _Request()) -> tuple[int, dict[str, str], bytes]:
         """A plain SOAP 1.1 fault (HTTP 500, as the SOAP 1.1 HTTP binding prescribes)."""
@@ -530,3 +512,9 @@ def run_cli(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             pass
     return 0
+
+
+def _tamper_last_leaf(payload: etree._Element) -> None:
+    """Change the last value in ``payload`` after signing, as an attacker would."""
+    leaf = [el for el in payload.iter() if len(el) == 0][-1]
+    leaf.text = (leaf.text or "") + "0"
