@@ -43,6 +43,10 @@ def _parser() -> argparse.ArgumentParser:
 
     add_arbodienst_arguments(sub.add_parser("arbodienst", help="arbodienst booking API (REST), checked against "
                                             "schemas/arbodienst/openapi.yaml"))
+    from simulators.providers import add_cli_arguments as add_providers_arguments  # see simulators/providers.py
+
+    add_providers_arguments(sub.add_parser("providers", help="provider invoice feed (REST), checked against "
+                                           "schemas/providers/openapi.yaml"))
     return parser
 
 
@@ -52,6 +56,10 @@ def main(argv: list[str] | None = None) -> int:
         from simulators.zgw import run_cli as run_zgw
 
         return run_zgw(args)
+    if args.partner == "providers":
+        from simulators.providers import run_cli as run_providers
+
+        return run_providers(args)
     if args.partner == "arbodienst":
         from simulators.arbodienst import run_cli as run_arbodienst
 
