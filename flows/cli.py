@@ -40,10 +40,12 @@ app.add_typer(scenario_app, name="scenario")
 
 def _register_sub_apps() -> None:
     from flows.cli_consults import consults_app
+    from flows.cli_invoices import invoices_app
     from flows.cli_orders import orders_app
 
     app.add_typer(orders_app, name="orders", help="Orders (opdrachten) to providers, with tariffs and reports.")
     app.add_typer(consults_app, name="consults", help="Bedrijfsarts consults at the arbodienst.")
+    app.add_typer(invoices_app, name="invoices", help="Provider e-invoices: validate, check, sync, review, export.")
 
 
 _register_sub_apps()
@@ -85,7 +87,7 @@ def demo(
         raise VangnetError(f"Scenario file {scenario} does not exist.", hint="Give an existing --scenario file.")
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
-        task = progress.add_task("Migrating the database", total=6)  # steps: see run_demo
+        task = progress.add_task("Migrating the database", total=7)  # steps: see run_demo
 
         def step(description: str) -> None:
             progress.update(task, advance=1, description=description)
@@ -95,7 +97,7 @@ def demo(
         prefect_server.ensure_server(settings)
         prefect_server.apply_prefect_env(settings)
         result = run_demo(settings, scenario, step)
-        progress.update(task, completed=6, description="Done")
+        progress.update(task, completed=7, description="Done")
     _print_cases(result.cases)
     _print_quarantine(result.quarantine)
     _print_rows("Bedrijfsarts consults", result.consults, ("case", "purpose", "status", "slot", "attempt"))
@@ -103,6 +105,8 @@ def demo(
                             "kind": o["kind"], "start": str(o["start_date"]),
                             "hours": ", ".join(f"{r} {h}" for r, h in (o["budget_hours"] or {}).items())}
                            for o in result.orders], ("order", "case", "provider", "kind", "start", "hours"))
+    _print_rows("Provider invoices (approved go to finance, disputed wait for a clerk: `vangnet invoices review`)",
+                result.invoices, ("id", "invoice", "provider", "order", "amount", "verdict", "findings"))
     _print_deadlines(result.deadlines)
     for flow_name, counts in result.counts.items():
         console.print(f"{flow_name}: " + (", ".join(f"{k}={v}" for k, v in counts.items()) or "-"))

@@ -3,7 +3,8 @@
 The demo scenario's LKS registration is imported; the IB, Suwinet, zaaksysteem and arbodienst simulators
 run as real servers on 127.0.0.1 (mutual TLS and Digikoppeling 2W-be-S where the real partners use them);
 the pipeline flow pulls the signals, decides each takeover, registers the zaken, orders the arbodienst,
-books the bedrijfsarts consults and lists the deadlines.
+books the bedrijfsarts consults and lists the deadlines. Then the providers invoice their orders (through
+the invoice-feed simulator): one invoice of each kind is approved, disputed or rejected.
 The store is the persistent one under `var/`, so a second run shows that nothing is doubled.
 """
 
@@ -20,7 +21,10 @@ from typing import Any
 import store
 from flows.partners import running_partners
 from flows.settings import Settings
+from services.invoices import table_row
 from services.lks import import_lks
+from simulators.demo_invoices import demo_invoices
+from store.invoices import findings_of, list_invoices
 
 DEMO_SCENARIO = Path(__file__).resolve().parent.parent / "simulators" / "data" / "demo.json"
 
@@ -33,6 +37,7 @@ class DemoResult:
     deadlines: list[dict[str, Any]]
     consults: list[dict[str, Any]]
     orders: list[dict[str, Any]]
+    invoices: list[dict[str, Any]]
     prefect_ui: str
 
 
@@ -41,7 +46,9 @@ def run_demo(settings: Settings, scenario: Path, step: Callable[[str], None]) ->
 
     The caller must have pointed Prefect at the local server (flows.prefect_server) before this runs.
     """
+    from flows.invoices import invoice_sync_flow
     from flows.pipeline import pipeline_flow  # imports prefect: only after the environment is set
+    from flows.runtime import provider_contracts
     from services.deadlines import deadlines_on
     from services.intake import DUTCH_TIME
     from services.orders import list_orders
@@ -56,9 +63,13 @@ def run_demo(settings: Settings, scenario: Path, step: Callable[[str], None]) ->
     import_lks(engine, json.dumps({"lks": data.get("lks", [])}).encode(), filename=scenario.name)
     step("Starting the IB, Suwinet and zaaksysteem simulators (mutual TLS, 2W-be-S)")
     with tempfile.TemporaryDirectory(prefix="vangnet-demo-") as tmp, \
-            running_partners(data, Path(tmp), database_url=url) as ib_endpoint:
-        step("Running the pipeline flow (intake → safety net → takeover → zaken → deadlines)")
-        counts = pipeline_flow(run_date=run_date, ib_endpoint=ib_endpoint)
+            running_partners(data, Path(tmp), database_url=url) as partners:
+        step("Running the pipeline flow (intake → safety net → takeover → zaken → orders → consults → deadlines)")
+        counts = pipeline_flow(run_date=run_date, ib_endpoint=partners.ib_endpoint)
+        step("Providers invoice their orders: fetching, validating (SI-UBL 2.0) and reconciling the invoices")
+        for number, document in demo_invoices(list_orders(engine), provider_contracts(Settings()), run_date):
+            partners.invoice_feed.add_document(document, number)
+        counts["invoices"] = invoice_sync_flow(run_date=run_date)
     with store.session_scope(engine) as session:
         cases = all_case_summaries(session)
         quarantined = [{"bericht_id": q.bericht_id, "reden": q.reason} for q in store.list_quarantine(session)]
@@ -66,8 +77,11 @@ def run_demo(settings: Settings, scenario: Path, step: Callable[[str], None]) ->
                      "slot": f"{c.slot_start.astimezone(DUTCH_TIME):%Y-%m-%d %H:%M}" if c.slot_start else "", "attempt": c.attempt}
                     for c in list_consults(session)]
     orders = [o.model_dump() for o in list_orders(engine)]
+    with store.session_scope(engine) as session:
+        invoices = [{"id": inv.id, **table_row(inv, (f.code for f in findings_of(session, inv.id)))}
+                    for inv in list_invoices(session)]
     deadlines = [vars(d) for d in deadlines_on(engine, today=run_date)]
     engine.dispose()
     ui = settings.resolved_prefect_api_url.removesuffix("/api")
     return DemoResult(counts=counts, cases=cases, quarantine=quarantined, deadlines=deadlines, consults=consults,
-                      orders=orders, prefect_ui=ui)
+                      orders=orders, invoices=invoices, prefect_ui=ui)

@@ -1,5 +1,5 @@
-"""The partner stand-ins of a local run: IB, Suwinet, the zaaksysteem and the arbodienst as real servers
-on 127.0.0.1.
+"""The partner stand-ins of a local run: IB, Suwinet, the zaaksysteem, the arbodienst and a provider's
+invoice feed as real servers on 127.0.0.1.
 
 Used by the demo and the scenario runner. The settings the flows read (`VANGNET_*`) are pointed at the
 simulators for the duration, with a throwaway PKI (mutual TLS + Digikoppeling 2W-be-S) made on the spot.
@@ -7,10 +7,12 @@ simulators for the duration, with a throwaway PKI (mutual TLS + Digikoppeling 2W
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,14 +22,26 @@ from simulators.certs import TestPki, generate_test_pki, server_ssl_context
 from simulators.harness import SimServer
 from simulators.arbodienst import ArbodienstSimulator
 from simulators.ib import IbSimulator, SimSecurity
+from simulators.providers import ProviderFeedSimulator
 from simulators.suwinet import SuwinetSimulator
 from simulators.zgw import ZgwSimulator
 
 
+DEMO_FEED = "reintegratie-demo"
+
+
+@dataclass(frozen=True)
+class Partners:
+    """The running stand-ins a caller still talks to: the IB endpoint, and the invoice feed to fill."""
+
+    ib_endpoint: str
+    invoice_feed: ProviderFeedSimulator
+
+
 @contextmanager
-def running_partners(data: Mapping[str, Any], workdir: Path, *, database_url: str) -> Iterator[str]:
-    """Start the IB, Suwinet, zaaksysteem and arbodienst simulators seeded from scenario data, point the settings
-    (environment) at them for the duration, and yield the IB endpoint."""
+def running_partners(data: Mapping[str, Any], workdir: Path, *, database_url: str) -> Iterator[Partners]:
+    """Start the IB, Suwinet, zaaksysteem, arbodienst and invoice-feed simulators seeded from scenario data,
+    point the settings (environment) at them for the duration, and yield them."""
     pki = generate_test_pki(workdir / "pki")
     security, tls = SimSecurity.from_pki(pki), server_ssl_context(pki)
     ib = IbSimulator(data["signalen"], security=security)
@@ -36,11 +50,12 @@ def running_partners(data: Mapping[str, Any], workdir: Path, *, database_url: st
     zgw = ZgwSimulator({"vangnet": secret})
     vandaag = date.fromisoformat(data["vandaag"])
     arbo = ArbodienstSimulator(token=secret, start_date=vandaag)
+    feed = ProviderFeedSimulator(token=secret)
     with ExitStack() as stack:
         for app in (ib, suwinet):
             stack.enter_context(SimServer(app, tls=tls))
-        stack.enter_context(SimServer(zgw))
-        stack.enter_context(SimServer(arbo))
+        for app in (zgw, arbo, feed):
+            stack.enter_context(SimServer(app))
         stack.enter_context(_environment({
             "VANGNET_DATABASE_URL": database_url, "VANGNET_GEMEENTECODE": data["gemeentecode"],
             **demo_ib_environment(pki),
@@ -51,9 +66,11 @@ def running_partners(data: Mapping[str, Any], workdir: Path, *, database_url: st
             "VANGNET_ARBODIENST_NAME": "arbodienst-demo",
             "VANGNET_ARBODIENST_BASE_URL": arbo.api_root,
             "VANGNET_ARBODIENST_TOKEN": secret,
+            "VANGNET_PROVIDER_FEEDS": json.dumps({DEMO_FEED: feed.api_root}),
+            "VANGNET_PROVIDER_FEED_TOKENS": json.dumps({DEMO_FEED: secret}),
         }))
         stack.callback(runtime.close_all)
-        yield ib.endpoint
+        yield Partners(ib_endpoint=ib.endpoint, invoice_feed=feed)
 
 
 @contextmanager

@@ -1,5 +1,5 @@
 """The whole daily chain as one parent flow: intake → Suwinet safety net → takeover → zaken → orders →
-bedrijfsarts consults → deadlines.
+bedrijfsarts consults → provider invoices → deadlines.
 
 Each step is its own (sub)flow run, so operators see and re-run them separately in the Prefect UI.
 """
@@ -12,6 +12,7 @@ from prefect import flow
 
 from flows.consults import consult_lifecycle_flow
 from flows.intake import intake_flow
+from flows.invoices import invoice_sync_flow
 from flows.monitor import deadline_monitor_flow
 from flows.orders import orders_flow
 from flows.safety_net import safety_net_flow
@@ -35,5 +36,6 @@ def pipeline_flow(run_date: date | None = None, ib_endpoint: str | None = None) 
         "zaken": zaken_flow(run_date=today),
         "orders": orders_flow(run_date=today),
         "consults": consult_lifecycle_flow(run_date=today),
+        "invoices": invoice_sync_flow(run_date=today),
         "deadlines": deadline_monitor_flow(run_date=today),
     }

@@ -174,3 +174,65 @@ DEMO_CONTRACTS = Path(__file__).resolve().parent.parent / "simulators" / "data" 
 def contracts_dir(settings: Settings) -> Path:
     """The folder with provider contracts: the configured one, else the demo contracts."""
     return settings.provider_contracts_dir.expanduser() if settings.provider_contracts_dir else DEMO_CONTRACTS
+
+
+def provider_contracts(settings: Settings) -> dict:
+    """Every provider contract by provider id (for pricing orders and checking invoices)."""
+    from mappings.provider_contract import ContractError, load_contracts
+
+    try:
+        return load_contracts(contracts_dir(settings))
+    except ContractError as exc:
+        raise VangnetError(f"The provider contracts can't be read: {exc}",
+                           hint="Fix the file, or point VANGNET_PROVIDER_CONTRACTS_DIR at the right folder.") from None
+
+
+@lru_cache(maxsize=4)
+def _validator(rules_dir: Path | None):
+    from einvoicing import Validator
+
+    return Validator(rules_dir)
+
+
+def invoice_validator(settings: Settings):
+    """The e-invoice validator for the configured rules (one per process: stylesheets compile once)."""
+    from einvoicing import default_rules_dir
+
+    if settings.einvoice_rules_dir is not None:
+        rules = settings.einvoice_rules_dir.expanduser().resolve()
+        if not rules.is_dir():
+            # Checking against missing rules would reject every invoice for our own configuration error.
+            raise VangnetError(f"The e-invoicing rules folder {rules} does not exist.",
+                               hint="Point VANGNET_EINVOICE_RULES_DIR at the folder with the official SI-UBL/Peppol "
+                                    "artefacts (corpus layout), or unset it to use the shared corpus.")
+        return _validator(rules)
+    return _validator(default_rules_dir())
+
+
+def feed_clients(settings: Settings) -> dict:
+    """A client per configured provider invoice feed, by feed name."""
+    from connectors.providers import FeedSettings, ProviderFeedClient
+
+    clients = {}
+    for name, base_url in settings.provider_feeds.items():
+        try:
+            feed = FeedSettings(name=name, base_url=base_url, token=settings.provider_feed_tokens.get(name))
+        except ValueError as exc:
+            raise VangnetError(f"The invoice feed {name!r} is configured wrongly: {exc}",
+                               hint="Check VANGNET_PROVIDER_FEEDS and VANGNET_PROVIDER_FEED_TOKENS.") from None
+        clients[name] = ProviderFeedClient(feed)
+    return clients
+
+
+def drop_folder(settings: Settings):
+    """The invoice drop folder, when one is configured."""
+    if settings.invoice_drop_dir is None:
+        return None
+    from connectors.providers import DropFolder
+
+    return DropFolder(settings.invoice_drop_dir.expanduser())
+
+
+def finance_export_dir(settings: Settings) -> Path:
+    """Where booking files for finance are written."""
+    return (settings.finance_export_dir or settings.home / "exports").expanduser().resolve()

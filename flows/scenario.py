@@ -54,8 +54,8 @@ def run_scenario(path: Path) -> dict[str, Any]:
         engine = store.make_engine(url)
         if data.get("lks"):
             import_lks(engine, json.dumps({"lks": data["lks"]}).encode(), filename=path.name)
-        with running_partners(data, Path(tmp), database_url=url) as ib_endpoint:
-            pipeline_flow(run_date=date.fromisoformat(data["vandaag"]), ib_endpoint=ib_endpoint)
+        with running_partners(data, Path(tmp), database_url=url) as partners:
+            pipeline_flow(run_date=date.fromisoformat(data["vandaag"]), ib_endpoint=partners.ib_endpoint)
         with store.session_scope(engine) as session:
             cases = [{k: case_summary(session, c)[k] for k in OUTPUT_FIELDS} for c in store.list_cases(session)]
             quarantine = [{"bericht_id": q.bericht_id, "reden": q.reason} for q in store.list_quarantine(session)]

@@ -74,6 +74,21 @@ class Settings(BaseSettings):
     provider_contracts_dir: Path | None = Field(
         default=None, description="Folder of provider contract files (JSON); unset: the demo contracts.")
 
+    einvoice_rules_dir: Path | None = Field(
+        default=None, description="Folder with the official e-invoicing rules (UBL XSD, SI-UBL/Peppol/EN 16931 "
+        "XSLT) in the corpus layout; unset: ../shared/corpus/einvoicing when present, else structural checks only.")
+    provider_feeds: dict[str, str] = Field(
+        default_factory=dict, description='Invoice feeds as JSON, name → base URL: {"reintegratie": "https://..."}; '
+        "unset: the demo uses its simulator.")
+    provider_feed_tokens: dict[str, SecretStr] = Field(
+        default_factory=dict, description="Bearer token per invoice feed name (JSON, no default).")
+    invoice_drop_dir: Path | None = Field(
+        default=None, description="Drop folder for UBL files (Peppol access point, manual upload); unset: none.")
+    finance_export_dir: Path | None = Field(
+        default=None, description="Folder for booking files of approved invoices; unset: `home`/exports.")
+    invoice_review_timeout: int = Field(
+        default=3600, ge=0, description="Seconds a review flow waits for a clerk before leaving invoices DISPUTED.")
+
     batch_size: int = Field(default=500, ge=1, description="Records per store batch (one Prefect task each).")
 
     @property

@@ -152,6 +152,16 @@ class SignalRow(Base):
     received_at: Mapped[datetime]
 
 
+class FeedCursor(Base):
+    """Where an external feed with opaque text cursors (a provider's invoice feed) was read up to."""
+
+    __tablename__ = "feed_cursors"
+
+    source: Mapped[str] = mapped_column(String(100), primary_key=True)
+    cursor: Mapped[str] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class QuarantineRow(Base):
     """A record that could not be processed, with a reason a person understands."""
 
@@ -291,29 +301,49 @@ class OrderReport(Base):
 
 
 class Invoice(Base):
-    """A received e-invoice (UBL); the raw XML stays in the inbox."""
+    """A received e-invoice as read and checked; the raw UBL stays in the inbox (one invoice per inbox row).
+
+    The same supplier + invoice number may occur twice: the second is kept (and rejected as a duplicate)
+    so the provider hears why. `verdict` is the current state: the rules' `auto_verdict`, changed by a
+    clerk's `decision` on a DISPUTED invoice. No personal data: invoices reach a case only via the order.
+    """
 
     __tablename__ = "invoices"
-    __table_args__ = (UniqueConstraint("supplier_id", "invoice_number"),)
+    __table_args__ = (Index("ix_invoices_supplier_id_invoice_number", "supplier_id", "invoice_number"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    inbox_id: Mapped[int] = mapped_column(ForeignKey("inbox_messages.id"), index=True)
+    inbox_id: Mapped[int] = mapped_column(ForeignKey("inbox_messages.id"), unique=True)
+    source_ref: Mapped[str | None] = mapped_column(String(300))  # feed:<name>:<item id> or drop:<file name>
+    document: Mapped[str] = mapped_column(String(16))
+    profile: Mapped[str | None] = mapped_column(String(32))
     supplier_id: Mapped[str] = mapped_column(String(64))
-    supplier_scheme: Mapped[str | None] = mapped_column(String(8))
     invoice_number: Mapped[str] = mapped_column(String(64))
     order_number: Mapped[str | None] = mapped_column(String(64), index=True)
+    order_id: Mapped[int | None] = mapped_column(ForeignKey("orders.id"), index=True)
     type_code: Mapped[str] = mapped_column(String(8))
     issue_date: Mapped[date]
+    period_start: Mapped[date | None]
+    period_end: Mapped[date | None]
     currency: Mapped[str] = mapped_column(String(3))
     total_excl_vat: Mapped[Decimal] = mapped_column(Money)
     total_vat: Mapped[Decimal] = mapped_column(Money)
     total_incl_vat: Mapped[Decimal] = mapped_column(Money)
-    verdict: Mapped[str | None] = mapped_column(String(32))
+    billed_hours: Mapped[dict[str, Any]] = mapped_column(JSON)  # role -> hours (str), negative for a credit note
+    billed_amount: Mapped[Decimal] = mapped_column(Money)  # excl. VAT, negative for a credit note
+    billing_references: Mapped[list[str]] = mapped_column(JSON)
+    content_fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    auto_verdict: Mapped[str] = mapped_column(String(16))
+    verdict: Mapped[str] = mapped_column(String(16), index=True)
+    decision: Mapped[str | None] = mapped_column(String(16))  # approve / reject / partial
+    approved_amount: Mapped[Decimal | None] = mapped_column(Money)  # excl. VAT, for a partial approval
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(64))
+    decided_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class InvoiceFinding(Base):
-    """One reconciliation or validation finding on an invoice."""
+    """One validation or reconciliation finding on an invoice."""
 
     __tablename__ = "invoice_findings"
 
@@ -324,6 +354,25 @@ class InvoiceFinding(Base):
     source: Mapped[str] = mapped_column(String(32))
     line: Mapped[str | None] = mapped_column(String(64))  # the invoice line's cbc:ID
     message: Mapped[str] = mapped_column(Text)
+    location: Mapped[str | None] = mapped_column(Text)
+
+
+class InvoiceExport(Base):
+    """An approved invoice handed to finance: one row per invoice (the export's idempotency key).
+
+    Rows are committed with their `batch` before the booking file is written; `written_at` is set once
+    the batch's files are on disk, so a crash in between rewrites the same batch rather than a new one.
+    """
+
+    __tablename__ = "invoice_exports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), unique=True)
+    batch: Mapped[str] = mapped_column(String(64), index=True)
+    amount_excl_vat: Mapped[Decimal] = mapped_column(Money)
+    vat: Mapped[Decimal] = mapped_column(Money)
+    exported_at: Mapped[datetime] = mapped_column(default=utcnow)
+    written_at: Mapped[datetime | None]
 
 
 class OutboxItem(Base):

@@ -84,6 +84,25 @@ def test_export_has_one_entry_per_case_after_two_runs(demo_runs):
         assert (case["zaak_identificatie"] is not None) == (case["besluit"] == "OVERNAME")
 
 
+def test_demo_invoices_show_each_verdict_once_after_two_runs(demo_runs):
+    env, home, (first, _) = demo_runs
+    assert "Provider invoices" in first.stdout
+    listed = run(env, "invoices", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    invoices = json.loads(listed.stdout)
+    by_verdict: dict[str, list[str]] = {}
+    for inv in invoices:
+        by_verdict.setdefault(inv["verdict"], []).append(inv["findings"])
+    assert len(invoices) == len({(i["provider"], i["invoice"]) for i in invoices})  # two runs, no doubles
+    assert sorted(by_verdict) == ["APPROVED", "DISPUTED", "REJECTED"]
+    assert any("RATE_MISMATCH" in f for f in by_verdict["DISPUTED"])
+    assert any("ORDER_UNKNOWN" in f for f in by_verdict["REJECTED"])
+    assert any("LINE_ARITHMETIC" in f for f in by_verdict["REJECTED"])
+    exports = list((home / "exports").glob("boekingen-*.csv"))
+    booked = [line for path in exports for line in path.read_text().splitlines()[1:]]
+    assert len(booked) == len(by_verdict["APPROVED"])  # each approved invoice booked exactly once
+
+
 def test_scenario_cli_prints_json_lines_per_file(demo_runs):
     env, _, _ = demo_runs
     files = [str(SCENARIOS / "s01-overname-op-tijd.json"), str(SCENARIOS / "s06-andere-woongemeente.json")]

@@ -413,6 +413,17 @@ def test_outbox_claim_done_and_failed(session: Session) -> None:
 # --- other tables round-trip (types are portable) --------------------------------------------
 
 
+def _invoice_fields(inbox_id: int, **overrides: object) -> dict[str, object]:
+    fields: dict[str, object] = dict(
+        inbox_id=inbox_id, document="Invoice", supplier_id="kvk:12345678", invoice_number="F-1",
+        order_number="OPD-2025-001", type_code="380", issue_date=date(2025, 4, 1), currency="EUR",
+        total_excl_vat=Decimal("480.00"), total_vat=Decimal("100.80"), total_incl_vat=Decimal("580.80"),
+        billed_hours={"bedrijfsarts": "2"}, billed_amount=Decimal("480.00"), billing_references=[],
+        content_fingerprint="0" * 64, auto_verdict="APPROVED", verdict="APPROVED",
+    )
+    return fields | overrides
+
+
 def test_orders_invoices_and_consults_round_trip(session: Session) -> None:
     case = _case(session)
     msg = _inbox(session, b"<Invoice/>", source="invoice-feed")
@@ -423,11 +434,7 @@ def test_orders_invoices_and_consults_round_trip(session: Session) -> None:
             budget_amount=Decimal("1460.00"), start_date=date(2025, 3, 1), status="OPEN",
         )
     )
-    invoice = store.Invoice(
-        inbox_id=msg.id, supplier_id="12345678", supplier_scheme="0106", invoice_number="F-1", order_number="OPD-2025-001",
-        type_code="380", issue_date=date(2025, 4, 1), currency="EUR", total_excl_vat=Decimal("480.00"),
-        total_vat=Decimal("100.80"), total_incl_vat=Decimal("580.80"),
-    )
+    invoice = store.Invoice(**_invoice_fields(msg.id))
     session.add(invoice)
     session.flush()
     session.add(store.InvoiceFinding(invoice_id=invoice.id, code="RATE", severity="error", source="recon", line="1", message="tarief"))
@@ -448,9 +455,5 @@ def test_orders_invoices_and_consults_round_trip(session: Session) -> None:
     with pytest.raises(IntegrityError):
         with session.begin_nested():
             session.add(
-                store.Invoice(
-                    inbox_id=msg.id, supplier_id="12345678", invoice_number="F-1", type_code="380",
-                    issue_date=date(2025, 4, 2), currency="EUR", total_excl_vat=Decimal(0), total_vat=Decimal(0),
-                    total_incl_vat=Decimal(0),
-                )
+                store.Invoice(**_invoice_fields(msg.id, invoice_number="F-2"))  # one invoice per inbox row
             )

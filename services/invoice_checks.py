@@ -1,0 +1,131 @@
+"""Assess one e-invoice: official validation, reading, reconciliation against the stored orders.
+
+Shared by the invoice flow (which then stores the outcome) and `vangnet invoices check` (which only
+prints it). Reads the store, never writes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+import store
+from einvoicing import ValidationResult
+from mappings.ubl_invoice import InvoiceMappingError, read_invoice
+from rules.reconciliation import (
+    Billed,
+    OrderFacts,
+    ReconcileContext,
+    content_fingerprint,
+    reconcile,
+    verdict,
+)
+from schemas.invoices import Finding, Invoice, Severity, Source, Verdict
+from schemas.orders import ProviderContract
+from store import invoices as invoice_store
+from store.models import Order
+
+INVOICE_DOCUMENTS = ("Invoice", "CreditNote")
+
+
+@dataclass
+class Assessment:
+    """What checking one document found. `invoice` is None when it could not be read as an invoice
+    (then `unreadable` says why, and the document is quarantined)."""
+
+    validation: ValidationResult
+    findings: list[Finding] = field(default_factory=list)
+    verdict: Verdict = Verdict.REJECTED
+    invoice: Invoice | None = None
+    order: Order | None = None
+    fingerprint: str | None = None
+    unreadable: str | None = None
+
+
+def assess(session: Session, validation: ValidationResult, contracts: Mapping[str, ProviderContract]) -> Assessment:
+    """Read and reconcile a validated document against the store (read-only)."""
+    result = Assessment(validation=validation, findings=list(validation.findings))
+    if validation.root is None or validation.document not in INVOICE_DOCUMENTS:
+        result.unreadable = _first_fatal(validation.findings) or (
+            f"het document is een {validation.document or 'onbekend document'}, geen factuur of creditnota")
+        return result
+    try:
+        invoice = read_invoice(validation.root)
+    except InvoiceMappingError as exc:
+        result.unreadable = f"de factuur kan niet gelezen worden: {exc}"
+        result.findings.append(Finding(code="UNREADABLE", severity=Severity.FATAL, source=Source.XML, message=str(exc)))
+        return result
+    result.invoice = invoice
+    result.fingerprint = content_fingerprint(invoice)
+    order = store.get_order(session, invoice.order_number) if invoice.order_number else None
+    if order is None and invoice.billing_references and invoice.supplier_id:
+        order = _order_of_original(session, invoice)
+    result.order = order
+    result.findings += reconcile(invoice, _context(session, invoice, order, contracts, result.fingerprint))
+    result.verdict = verdict(result.findings)
+    return result
+
+
+def _order_of_original(session: Session, invoice: Invoice) -> Order | None:
+    """A credit note or correction often names only the invoice it corrects: take that invoice's order."""
+    original = invoice_store.order_of_invoice(session, invoice.supplier_id, invoice.billing_references)
+    return session.get(Order, original) if original is not None else None
+
+
+def _context(session: Session, invoice: Invoice, order: Order | None, contracts: Mapping[str, ProviderContract],
+             fingerprint: str) -> ReconcileContext:
+    supplier = invoice.supplier_id or ""
+    facts = _order_facts(session, order) if order is not None else None
+    contract = contracts.get(order.provider_id if order is not None else supplier)
+    return ReconcileContext(
+        order=facts,
+        contract=contract,
+        billed=billed_on(session, order) if order is not None else Billed(),
+        same_number_stored=bool(supplier) and invoice_store.same_number_stored(
+            session, supplier, invoice.invoice_number, fingerprint),
+        same_content_as=invoice_store.same_content_as(session, supplier, invoice.invoice_number, fingerprint)
+        if supplier else None,
+        known_invoice_numbers=invoice_store.supplier_invoice_numbers(session, supplier) if supplier else frozenset(),
+    )
+
+
+def _order_facts(session: Session, order: Order) -> OrderFacts:
+    case = store.get_case(session, order.case_id)
+    return OrderFacts(
+        order_number=order.order_number,
+        provider_id=order.provider_id,
+        kind=str(order.kind),
+        start=order.start_date,
+        end=order.end_date,
+        case_closed_on=case.closed_on if case is not None else None,
+        rates={role: Decimal(str(rate)) for role, rate in order.roles.items()},
+        budget_hours={role: Decimal(str(h)) for role, h in order.budget_hours.items()} if order.budget_hours else None,
+        budget_amount=order.budget_amount,
+    )
+
+
+def billed_on(session: Session, order: Order) -> Billed:
+    """What earlier APPROVED invoices on `order` billed (credit notes subtract; a partial approval
+    counts its approved amount and its hours pro rata)."""
+    hours: dict[str, Decimal] = {}
+    amount = Decimal("0.00")
+    for inv in invoice_store.approved_on_order(session, order.id):
+        share = Decimal(1)
+        billed = inv.billed_amount
+        if inv.approved_amount is not None and inv.billed_amount:
+            share = inv.approved_amount / abs(inv.billed_amount)
+            billed = inv.approved_amount * (1 if inv.billed_amount > 0 else -1)
+        amount += billed
+        for role, h in (inv.billed_hours or {}).items():
+            hours[role] = hours.get(role, Decimal(0)) + Decimal(str(h)) * share
+    return Billed(hours=hours, amount=amount)
+
+
+def _first_fatal(findings) -> str | None:
+    for f in findings:
+        if f.severity is Severity.FATAL:
+            return f"{f.code}: {f.message}"
+    return None
