@@ -13,11 +13,9 @@ default, Digikoppeling 2W-be-S (signed requests required, signed replies). A cli
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 
-from simulators.harness import SimServer
+from simulators.harness import mtls_note, serve_until_stopped
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -80,21 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.profile == "2W-be-S":
             security = SimSecurity.from_pki(pki)
     app = IbSimulator(records, security=security)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with SimServer(app, host=args.host, port=args.port, tls=tls, seed=args.random_seed) as server:
-        print(server.url, flush=True)
-        print(f"IB endpoint {app.endpoint} (WSDL: {app.wsdl_url}); Ctrl-C to stop", file=sys.stderr, flush=True)
-        if args.tls_dir:
-            print(f"mutual TLS, profile {args.profile if security else '2W-be'}; client files in {args.tls_dir}: "
-                  "ca.pem, client.pem, client-key.pem" + (", client-sign.pem, client-sign-key.pem, server-sign.pem"
-                                                          if security else ""), file=sys.stderr, flush=True)
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
-    return 0
+    mtls = (f"; {mtls_note(args.tls_dir, signing=security is not None)}, profile "
+            f"{args.profile if security else '2W-be'}") if args.tls_dir else ""
+    return serve_until_stopped(app, host=args.host, port=args.port, tls=tls, seed=args.random_seed, banner=lambda _: (
+        f"IB endpoint {app.endpoint} (WSDL: {app.wsdl_url}){mtls}; Ctrl-C to stop"))
 
 
 if __name__ == "__main__":

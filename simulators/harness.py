@@ -412,3 +412,30 @@ class AppFaults:
     def fault_state(self) -> dict[str, Any]:
         with self._lock:
             return dict(vars(self.faults))
+
+
+def serve_until_stopped(app: Any, *, host: str, port: int, tls: ssl.SSLContext | None = None, seed: int | None = None,
+                        banner: Callable[[SimServer], str]) -> int:
+    """Serve `app` in the foreground for `python -m simulators ...`: the first stdout line is the server URL,
+    `banner(server)` goes to stderr; Ctrl-C or SIGTERM stops it. Returns the exit code (0)."""
+    import signal
+    import sys
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with SimServer(app, host=host, port=port, tls=tls, seed=seed) as server:
+        print(server.url, flush=True)
+        print(banner(server), file=sys.stderr, flush=True)
+        try:
+            while not stop.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+def mtls_note(tls_dir: object, *, signing: bool = False) -> str:
+    """The banner line telling where a throwaway test PKI's client files are."""
+    files = "ca.pem, client.pem, client-key.pem" + (", client-sign.pem, client-sign-key.pem, server-sign.pem"
+                                                    if signing else "")
+    return f"mutual TLS, client files in {tls_dir}: {files}"

@@ -369,9 +369,7 @@ def _demo_invoice(n: int) -> tuple[bytes, str]:
 
 def run_cli(args: argparse.Namespace) -> int:
     """Serve in the foreground; the first stdout line is the server URL. Stop with Ctrl-C or SIGTERM."""
-    import signal
-
-    from simulators.harness import SimServer
+    from simulators.harness import mtls_note, serve_until_stopped
 
     try:
         app = ProviderFeedSimulator(token=args.token, openapi_path=args.openapi, seed=args.random_seed)
@@ -388,20 +386,11 @@ def run_cli(args: argparse.Namespace) -> int:
         from simulators.certs import generate_test_pki, server_ssl_context
 
         tls = server_ssl_context(generate_test_pki(args.tls_dir))
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with SimServer(app, host=args.host, port=args.port, tls=tls, seed=args.random_seed) as server:
-        print(server.url, flush=True)
-        print(f"provider feed {app.contract.version} at {app.api_root} with {app.counts()['documents']} documents ("
-              + ("bearer token required" if args.token else "no bearer token required")
-              + (f"; mutual TLS, client files in {args.tls_dir}: ca.pem, client.pem, client-key.pem"
-                 if args.tls_dir else "") + "); Ctrl-C to stop", file=sys.stderr, flush=True)
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
-    return 0
+    auth = "bearer token required" if args.token else "no bearer token required"
+    mtls = f"; {mtls_note(args.tls_dir)}" if args.tls_dir else ""
+    return serve_until_stopped(app, host=args.host, port=args.port, tls=tls, seed=args.random_seed, banner=lambda _: (
+        f"provider feed {app.contract.version} at {app.api_root} with {app.counts()['documents']} documents "
+        f"({auth}{mtls}); Ctrl-C to stop"))
 
 
 if __name__ == "__main__":  # python -m simulators.providers [options]

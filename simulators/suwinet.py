@@ -20,8 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import signal
-import sys
 import threading
 import time
 from collections import deque
@@ -487,7 +485,7 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
 def run_cli(args: argparse.Namespace) -> int:
     """Serve in the foreground until SIGTERM/Ctrl-C; the first stdout line is the base URL."""
     from .certs import generate_test_pki, server_ssl_context
-    from .harness import SimServer
+    from .harness import mtls_note, serve_until_stopped
 
     lks, wv = load_suwinet_seed(args.seed)
     tls = security = None
@@ -496,22 +494,10 @@ def run_cli(args: argparse.Namespace) -> int:
         tls = server_ssl_context(pki)
         security = SimSecurity.from_pki(pki) if args.profile == "2W-be-S" else None
     app = SuwinetSimulator(lks, wv, security=security)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with SimServer(app, host=args.host, port=args.port, tls=tls, seed=args.random_seed) as server:
-        print(server.url, flush=True)
-        print(f"Suwinet endpoints {app.reintegratie_endpoint} and {app.werknemersverzekeringen_endpoint} "
-              "(WSDL: add ?wsdl); Ctrl-C to stop", file=sys.stderr, flush=True)
-        if args.tls_dir:
-            print(f"mutual TLS, profile {args.profile}; client files in {args.tls_dir}: ca.pem, client.pem, "
-                  "client-key.pem" + (", client-sign.pem, client-sign-key.pem, server-sign.pem" if security else ""),
-                  file=sys.stderr, flush=True)
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
-    return 0
+    mtls = f"; {mtls_note(args.tls_dir, signing=security is not None)}, profile {args.profile}" if args.tls_dir else ""
+    return serve_until_stopped(app, host=args.host, port=args.port, tls=tls, seed=args.random_seed, banner=lambda _: (
+        f"Suwinet endpoints {app.reintegratie_endpoint} and {app.werknemersverzekeringen_endpoint} "
+        f"(WSDL: add ?wsdl){mtls}; Ctrl-C to stop"))
 
 
 def _tamper_last_leaf(payload: etree._Element) -> None:

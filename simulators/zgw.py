@@ -517,9 +517,7 @@ def add_cli_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_cli(args: argparse.Namespace) -> int:
     """Serve in the foreground; the first stdout line is the server URL. Stop with Ctrl-C or SIGTERM."""
-    import signal
-
-    from simulators.harness import SimServer
+    from simulators.harness import serve_until_stopped
 
     secret = args.secret or secrets.token_urlsafe(24)
     try:
@@ -528,15 +526,6 @@ def run_cli(args: argparse.Namespace) -> int:
     except FileNotFoundError as exc:
         print(exc, file=sys.stderr)
         return 2
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with SimServer(app, host=args.host, port=args.port, seed=args.random_seed) as server:
-        print(server.url, flush=True)
-        print(f"Zaken API {app.schemas.version} at {app.api_root} (client_id {args.client_id!r}"
-              + ("" if args.secret else f", secret {secret!r}") + "); Ctrl-C to stop", file=sys.stderr, flush=True)
-        try:
-            while not stop.wait(0.5):
-                pass
-        except KeyboardInterrupt:
-            pass
-    return 0
+    shown = "" if args.secret else f", secret {secret!r}"
+    return serve_until_stopped(app, host=args.host, port=args.port, seed=args.random_seed, banner=lambda _: (
+        f"Zaken API {app.schemas.version} at {app.api_root} (client_id {args.client_id!r}{shown}); Ctrl-C to stop"))
