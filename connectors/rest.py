@@ -1,4 +1,4 @@
-"""Shared pieces of the REST connectors (Zaken API, arbodienst): a base URL that is never left, bounded
+"""Shared pieces of the REST connectors (Zaken API, arbodienst, provider feeds): settings, a base URL that is never left, bounded
 reads, Retry-After and back-off, and server text made safe for messages. Each connector raises its own
 errors around these."""
 
@@ -7,10 +7,61 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, Self
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import httpx
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+
+
+class RestSettings(BaseModel):
+    """Where one partner's REST API is and how to reach it (bearer token and/or mutual TLS), with the
+    retry budget. Each connector's settings add their own fields. Paths point at PEM files; ``token`` is
+    the only secret and has no default."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    """Short name, e.g. ``arbodienst-demo``; used in messages, logs and Prefect concurrency limit names."""
+    base_url: str
+    """Root of the API, e.g. ``https://partner.example.nl/api/v1/`` (a trailing ``/`` is added). Every call
+    stays under it."""
+    token: SecretStr | None = None
+    """Bearer token agreed with the partner, when it uses one."""
+    client_cert_path: Path | None = None
+    """Our TLS client certificate (PEM), for mutual TLS; goes with ``client_key_path``."""
+    client_key_path: Path | None = None
+    ca_bundle_path: Path | None = None
+    """When set, the server is verified against this bundle only (environment CA overrides are ignored)."""
+    timeout_seconds: float = Field(default=15.0, gt=0)
+    max_attempts: int = Field(default=3, ge=1, le=20)
+    """Total tries for transient failures (1 = no retry)."""
+    retry_backoff_seconds: float = Field(default=0.5, ge=0)
+    """First wait between tries; doubles per try up to ``retry_max_backoff_seconds``."""
+    retry_max_backoff_seconds: float = Field(default=8.0, ge=0)
+    retry_after_cap_seconds: float = Field(default=30.0, ge=0)
+    """A server's ``Retry-After`` is honoured up to this many seconds."""
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"base_url must be an http(s) URL with a host, got {value!r}")
+        if parts.username or parts.password:
+            raise ValueError("base_url must not contain credentials")
+        if parts.query or parts.fragment:
+            raise ValueError("base_url must not have a query or fragment")
+        return value if value.endswith("/") else value + "/"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        if (self.client_cert_path is None) != (self.client_key_path is None):
+            raise ValueError("client_cert_path and client_key_path go together: set both or neither")
+        if self.token is not None and not self.token.get_secret_value().strip():
+            raise ValueError("token must not be empty (leave it unset when the partner uses mutual TLS only)")
+        return self
 
 
 def clean(text: Any, limit: int = 120) -> str:
