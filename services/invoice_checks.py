@@ -88,7 +88,8 @@ def _context(session: Session, invoice: Invoice, order: Order | None, contracts:
             session, supplier, invoice.invoice_number, fingerprint),
         same_content_as=invoice_store.same_content_as(session, supplier, invoice.invoice_number, fingerprint)
         if supplier else None,
-        known_invoice_numbers=invoice_store.supplier_invoice_numbers(session, supplier) if supplier else frozenset(),
+        known_invoice_numbers=invoice_store.stored_numbers(session, supplier, invoice.billing_references)
+        if supplier and invoice.billing_references else frozenset(),
     )
 
 

@@ -53,9 +53,11 @@ def list_invoices(session: Session, *, verdict: str | None = None, limit: int | 
     return list(session.scalars(stmt))
 
 
-def supplier_invoice_numbers(session: Session, supplier_id: str) -> frozenset[str]:
-    """Every invoice number stored for this supplier."""
-    return frozenset(session.scalars(select(Invoice.invoice_number).where(Invoice.supplier_id == supplier_id)))
+def stored_numbers(session: Session, supplier_id: str, invoice_numbers: Iterable[str]) -> frozenset[str]:
+    """Which of these invoice numbers this supplier has stored (originals of a credit note, say)."""
+    stmt = select(Invoice.invoice_number).where(Invoice.supplier_id == supplier_id,
+                                                Invoice.invoice_number.in_(list(invoice_numbers)))
+    return frozenset(session.scalars(stmt))
 
 
 def same_number_stored(session: Session, supplier_id: str, invoice_number: str, fingerprint: str) -> bool:
