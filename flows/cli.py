@@ -46,6 +46,10 @@ def _register_sub_apps() -> None:
     app.add_typer(orders_app, name="orders", help="Orders (opdrachten) to providers, with tariffs and reports.")
     app.add_typer(consults_app, name="consults", help="Bedrijfsarts consults at the arbodienst.")
     app.add_typer(invoices_app, name="invoices", help="Provider e-invoices: validate, check, sync, review, export.")
+    from flows.cli_ops import deploy, serve
+
+    app.command("serve")(serve)
+    app.command("deploy")(deploy)
 
 
 _register_sub_apps()

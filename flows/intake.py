@@ -34,6 +34,10 @@ def process_inbox_batch(batch_number: int, engine, source: str, limit: int, toda
     return intake_service.process_inbox_batch(engine, source=source, limit=limit, today=today)
 
 
+QUARANTINED_EVENT = "vangnet.intake.quarantined"
+"""Raised once per run that quarantined messages (payload: how many); alerts trigger on it."""
+
+
 def _intake_run_name() -> str:
     return f"intake-{datetime.now(DUTCH_TIME):%Y%m%d-%H%M%S}"
 
@@ -75,6 +79,10 @@ def intake_flow(run_date: date | None = None, ib_endpoint: str | None = None) ->
         "cases_created": totals.cases_created, "sequence_gaps": len(gaps),
     }
     logger.info("Intake done: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
+    if totals.quarantined:
+        logger.warning("%d messages were quarantined with a reason; a person must look at them.", totals.quarantined)
+        emit_event(event=QUARANTINED_EVENT, resource={"prefect.resource.id": f"vangnet.source.{SOURCE_IB}"},
+                   payload={"quarantined": totals.quarantined})
     publish_intake_artifacts(engine, counts)
     return counts
 

@@ -36,6 +36,7 @@ from services.intake import DUTCH_TIME
 
 ARTIFACT_KEY = "invoice-reconciliation"
 FEED_FAILED_EVENT = "vangnet.invoices.feed-failed"
+QUARANTINED_EVENT = "vangnet.invoices.quarantined"
 
 
 class InvoiceReview(RunInput):
@@ -114,6 +115,9 @@ def invoice_sync_flow(run_date: date | None = None) -> dict[str, int]:
     if rows:
         create_table_artifact(key=ARTIFACT_KEY, table=rows,
                               description=f"Invoices checked in this run ({len(rows)}); no personal data.")
+    if counts["quarantined"]:
+        emit_event(event=QUARANTINED_EVENT, resource={"prefect.resource.id": "vangnet.source.invoices"},
+                   payload={"quarantined": counts["quarantined"]})
     if counts["DISPUTED"]:
         logger.warning("%d invoices wait for a clerk: run the invoice-review flow or `vangnet invoices review`.",
                        counts["DISPUTED"])

@@ -25,6 +25,21 @@ def _run_name() -> str:
     return f"pipeline-{datetime.now(DUTCH_TIME):%Y%m%d-%H%M%S}"
 
 
+def _casework_name() -> str:
+    return f"casework-{datetime.now(DUTCH_TIME):%Y%m%d-%H%M%S}"
+
+
+@flow(name="casework", flow_run_name=_casework_name, persist_result=False)
+def casework_flow(run_date: date | None = None) -> dict[str, dict]:
+    """What follows the intake, as often as the intake runs: takeover decisions → zaken → orders."""
+    today = run_date or datetime.now(DUTCH_TIME).date()
+    return {
+        "takeover": takeover_flow(run_date=today),
+        "zaken": zaken_flow(run_date=today),
+        "orders": orders_flow(run_date=today),
+    }
+
+
 @flow(name="vangnet-pipeline", flow_run_name=_run_name, persist_result=False)
 def pipeline_flow(run_date: date | None = None, ib_endpoint: str | None = None) -> dict[str, dict]:
     """Run every step once with one clock (`run_date`, default today in the Netherlands)."""

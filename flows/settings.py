@@ -89,6 +89,9 @@ class Settings(BaseSettings):
     invoice_review_timeout: int = Field(
         default=3600, ge=0, description="Seconds a review flow waits for a clerk before leaving invoices DISPUTED.")
 
+    schedule_intake_minutes: int = Field(default=15, ge=1, le=1440, description="Minutes between intake runs.")
+    schedule_consults_minutes: int = Field(default=30, ge=1, le=1440, description="Minutes between consult runs.")
+
     batch_size: int = Field(default=500, ge=1, description="Records per store batch (one Prefect task each).")
 
     @property
