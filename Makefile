@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install clean-state
+.PHONY: demo test install clean-state scale-out scale-out-down
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,3 +24,12 @@ test: $(STAMP)
 clean-state: $(STAMP)
 	-$(BIN)/vangnet server stop
 	rm -rf var
+
+# Prefect server on PostgreSQL, a process work pool with two workers, the store on PostgreSQL
+# (flows/scaleout.py; GEMEENTE=0518 by default). `make scale-out-down` stops it.
+GEMEENTE ?= 0518
+scale-out: $(STAMP)
+	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/vangnet scaleout up --gemeente $(GEMEENTE) --workers 2
+
+scale-out-down: $(STAMP)
+	$(BIN)/vangnet scaleout down

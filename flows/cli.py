@@ -46,10 +46,13 @@ def _register_sub_apps() -> None:
     app.add_typer(orders_app, name="orders", help="Orders (opdrachten) to providers, with tariffs and reports.")
     app.add_typer(consults_app, name="consults", help="Bedrijfsarts consults at the arbodienst.")
     app.add_typer(invoices_app, name="invoices", help="Provider e-invoices: validate, check, sync, review, export.")
-    from flows.cli_ops import deploy, serve
+    from flows.cli_doctor import doctor
+    from flows.cli_ops import deploy, scaleout_app, serve
 
     app.command("serve")(serve)
     app.command("deploy")(deploy)
+    app.command("doctor")(doctor)
+    app.add_typer(scaleout_app, name="scaleout")
 
 
 _register_sub_apps()

@@ -47,3 +47,60 @@ def deploy(pool: Annotated[str, typer.Option(help="Work pool (type process) the 
     console.print(f"Work pool {pool!r} {'created' if created else 'exists'} at {url.removesuffix('/api')}; "
                   f"deployments: {', '.join(sorted(ids))}.")
     console.print(f"Start workers with: prefect worker start --pool {pool}")
+
+
+scaleout_app = typer.Typer(help="Prefect server on PostgreSQL with workers, and the store on PostgreSQL.",
+                           no_args_is_help=True)
+
+
+@scaleout_app.command("up")
+def scaleout_up(
+    workers: Annotated[int, typer.Option(help="Workers per gemeente.")] = 2,
+    gemeente: Annotated[list[str], typer.Option(help="Gemeentecode served (repeat for several); default "
+                                                "VANGNET_GEMEENTECODE. Its own settings: a file .env.<code>.")] = [],
+    pg_url: Annotated[str | None, typer.Option(help="PostgreSQL server URL (user may CREATE DATABASE); "
+                                               "default: a local server started here.")] = None,
+    port: Annotated[int, typer.Option(help="Port of the Prefect server.")] = 4300,
+) -> None:
+    """Start PostgreSQL (unless given), Prefect server on it, a process work pool per gemeente with every
+    deployment, and the workers (see flows/scaleout.py)."""
+    from flows.scaleout import Gemeente, up
+
+    settings = Settings()
+    codes = gemeente or ([settings.gemeentecode] if settings.gemeentecode else [])
+    if not codes:
+        from flows.errors import VangnetError
+
+        raise VangnetError("No gemeente to serve.", hint="Give --gemeente 0518 (repeatable) or set VANGNET_GEMEENTECODE.")
+    gemeenten = [Gemeente(code, env=_env_file(f".env.{code}")) for code in codes]
+    state = up(settings, gemeenten=gemeenten, workers=workers, port=port, pg_url=pg_url)
+    console.print(f"Prefect UI: {state.api_url.removesuffix('/api')} (database on PostgreSQL)")
+    for g in state.gemeenten:
+        console.print(f"  gemeente {g['code']}: pool vangnet-{g['code']}, store {_masked(g['database_url'])}")
+    console.print(f"  workers: {', '.join(state.workers)}; logs in {state.home}/logs. Stop: `vangnet scaleout down`.")
+
+
+@scaleout_app.command("down")
+def scaleout_down() -> None:
+    """Stop the workers, the Prefect server and a PostgreSQL started by `up`."""
+    from flows.scaleout import down
+
+    console.print("Stopped." if down(Settings()) else "No scale-out was running.")
+
+
+def _env_file(name: str) -> dict[str, str]:
+    """KEY=VALUE lines of a gemeente's own settings file (absent: none)."""
+    from pathlib import Path
+
+    path = Path(name)
+    if not path.is_file():
+        return {}
+    pairs = (line.split("=", 1) for line in path.read_text(encoding="utf-8").splitlines()
+             if "=" in line and not line.lstrip().startswith("#"))
+    return {k.strip(): v.strip().strip('"') for k, v in pairs}
+
+
+def _masked(url: str) -> str:
+    from store import safe_url
+
+    return safe_url(url)
