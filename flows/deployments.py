@@ -99,17 +99,19 @@ def serve_all(settings: Settings) -> None:
     serve(*runner_deployments(settings), print_starting_message=True)
 
 
-def deploy_to_pool(settings: Settings, pool: str, *, source_dir: Path = REPO_DIR,
-                   paused: bool = False) -> dict[str, str]:
+def deploy_to_pool(settings: Settings, pool: str, *, source_dir: Path = REPO_DIR, paused: bool = False,
+                   suffix: str = "") -> dict[str, str]:
     """Register every deployment on work pool `pool` (workers run the code in `source_dir`); returns
-    deployment name → id. Idempotent: a second call updates the same deployments."""
+    deployment name → id. `suffix` tells the deployments of one gemeente from another's (`-0518`).
+    Idempotent: a second call updates the same deployments."""
     ids = {}
     for spec in deployment_specs(settings):
+        name = f"{spec.name}{suffix}"
         flow = spec.load_flow().from_source(source=str(source_dir), entrypoint=spec.path_entrypoint)
         # Not `flow.deploy()`: in Prefect 3.8 its worker check sends `limit: null`, which the server refuses.
-        deployment = flow.to_deployment(name=spec.name, description=spec.description, tags=list(TAGS),
+        deployment = flow.to_deployment(name=name, description=spec.description, tags=list(TAGS),
                                         schedules=spec.schedules(), paused=paused, work_pool_name=pool)
-        ids[spec.name] = str(deployment.apply(work_pool_name=pool))
+        ids[name] = str(deployment.apply(work_pool_name=pool))
     return ids
 
 

@@ -7,7 +7,7 @@ What `up` does, in order (everything under `VANGNET_HOME/scaleout`, state in `sc
    migrated), or `vangnet_<gemeentecode>` per gemeente;
 2. `prefect server start` with `postgresql+asyncpg://` as its database, on 127.0.0.1:`--port`;
 3. per gemeente a work pool `vangnet-<gemeentecode>` (type process) with every deployment of
-   flows/deployments.py, and `--workers` workers (`prefect worker start`) whose flow runs see only that
+   flows/deployments.py (named `<deployment>-<gemeentecode>`), and `--workers` workers (`prefect worker start`) whose flow runs see only that
    gemeente's configuration (its own `.env` file, if given, and its own database): no data crosses.
 Work is claimed per batch with `SELECT ... FOR UPDATE SKIP LOCKED`, so workers never take the same signal,
 booking or invoice. `down` stops the workers, the server and a PostgreSQL it started.
@@ -117,9 +117,10 @@ def _wait_healthy(api_url: str, timeout: float, log: Path) -> None:
 
 def up(settings: Settings, *, gemeenten: list[Gemeente], workers: int = 2, port: int = 4300,
        pg_url: str | None = None, paused: bool = False, worker_limit: int | None = None,
-       poll_seconds: float | None = None, timeout: float = 120) -> ScaleOutState:
+       poll_seconds: float | None = None, database_prefix: str = "", timeout: float = 120) -> ScaleOutState:
     """Start the scale-out (see the module docstring) and return its state. `worker_limit`: flow runs one
-    worker runs at once (unset: no limit); `poll_seconds`: how often workers ask for work (Prefect: 10 s)."""
+    worker runs at once (unset: no limit); `poll_seconds`: how often workers ask for work (Prefect: 10 s);
+    `database_prefix` goes before the database names (several installations on one server)."""
     home = (settings.home / "scaleout").resolve()
     home.mkdir(parents=True, exist_ok=True)
     if ScaleOutState.load(home) is not None:
@@ -128,9 +129,9 @@ def up(settings: Settings, *, gemeenten: list[Gemeente], workers: int = 2, port:
     if pg_url is None:
         local = start_local_postgres(home)
         pg_url = local.url
-    prefect_db = create_database(pg_url, "prefect")
+    prefect_db = create_database(pg_url, f"{database_prefix}prefect")
     for g in gemeenten:
-        g.database_url = g.database_url or create_database(pg_url, f"vangnet_{g.code}")
+        g.database_url = g.database_url or create_database(pg_url, f"{database_prefix}vangnet_{g.code}")
         store.upgrade(g.database_url)
     env = prefect_server_env(home, port, prefect_db)
     python = sys.executable
@@ -210,9 +211,9 @@ def _deploy_main(argv: list[str]) -> int:
     """`python -m flows.scaleout deploy POOL [--paused]`: run with the server's environment already set."""
     from flows.deployments import deploy_to_pool, ensure_process_pool
 
-    pool = argv[0]
+    pool, settings = argv[0], Settings()
     ensure_process_pool(pool)
-    deploy_to_pool(Settings(), pool, paused="--paused" in argv)
+    deploy_to_pool(settings, pool, paused="--paused" in argv, suffix=f"-{settings.gemeentecode}")
     return 0
 
 

@@ -36,8 +36,8 @@ def invoice(n: int) -> bytes:
                         lines=[Line("casemanager", Decimal(n % 5 + 1), Decimal("128.88"))])
 
 
-def run_deployment(api: str, name: str) -> str:
-    deployment = httpx.get(f"{api}/deployments/name/{name}/{name}", timeout=10).json()
+def run_deployment(api: str, name: str, gemeente: str = "0518") -> str:
+    deployment = httpx.get(f"{api}/deployments/name/{name}/{name}-{gemeente}", timeout=10).json()
     return httpx.post(f"{api}/deployments/{deployment['id']}/create_flow_run", json={}, timeout=10).json()["id"]
 
 
@@ -85,7 +85,7 @@ def test_two_workers_on_postgres_process_everything_exactly_once_even_when_one_i
             "VANGNET_BATCH_SIZE": "20", "VANGNET_PROVIDER_FEEDS": json.dumps({"so": feed.api_root}),
             "VANGNET_PROVIDER_FEED_TOKENS": json.dumps({"so": TOKEN})})
         state = up(settings, gemeenten=[gemeente], workers=2, port=_free_port(), pg_url=pg_url, paused=True,
-                   worker_limit=2, poll_seconds=1)
+                   worker_limit=2, poll_seconds=1, database_prefix=_prefix())
         try:
             engine = store.make_engine(gemeente_url(state))
             api = state.api_url
@@ -118,9 +118,44 @@ def gemeente_url(state) -> str:
     return state.gemeenten[0]["database_url"]
 
 
+def _prefix() -> str:
+    import uuid
+
+    return f"t{uuid.uuid4().hex[:8]}_"
+
+
 def _free_port() -> int:
     import socket
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_two_gemeenten_share_the_installation_but_no_data(pg_url, tmp_path):
+    pki = generate_test_pki(tmp_path / "pki")
+    dates = {"eerste_ziektedag": "2026-10-05", "datum_einde_dienstverband": "2026-10-16", "datum_melding": "2026-10-15"}
+    sims = {code: IbSimulator([record(n + offset, gemeentecode=code, **dates) for n in range(1, 21)],
+                              security=SimSecurity.from_pki(pki))
+            for code, offset in (("0518", 0), ("0363", 1000))}
+    settings = Settings(home=tmp_path / "home")
+    with SimServer(sims["0518"], tls=server_ssl_context(pki)), SimServer(sims["0363"], tls=server_ssl_context(pki)):
+        gemeenten = [Gemeente(code, env={**demo_ib_environment(pki), "VANGNET_IB_ENDPOINT": sim.endpoint})
+                     for code, sim in sims.items()]
+        state = up(settings, gemeenten=gemeenten, workers=1, port=_free_port(), pg_url=pg_url, paused=True,
+                   poll_seconds=1, database_prefix=_prefix())
+        try:
+            pools = {w.rsplit("-worker-", 1)[0] for w in state.workers}
+            assert pools == {"vangnet-0518", "vangnet-0363"}
+            runs = [run_deployment(state.api_url, "signal-intake", code) for code in sims]
+            assert set(wait_done(state.api_url, runs, timeout=180).values()) == {"COMPLETED"}
+            seen = {}
+            for g in state.gemeenten:
+                engine = store.make_engine(g["database_url"])
+                with store.session_scope(engine) as s:
+                    seen[g["code"]] = set(s.scalars(select(SignalRow.gemeentecode)))
+                    seen[g["code"] + "-count"] = s.scalar(select(func.count()).select_from(SignalRow))
+                engine.dispose()
+        finally:
+            down(settings)
+    assert seen == {"0518": {"0518"}, "0518-count": 20, "0363": {"0363"}, "0363-count": 20}
