@@ -20,8 +20,11 @@ from flows.errors import VangnetError
 from flows.settings import Settings
 
 
+LOGGING_CONFIG = Path(__file__).with_name("logging.yml")
+
+
 def prefect_env(settings: Settings) -> dict[str, str]:
-    """Environment for both the server and the flow-running client: local home, no analytics."""
+    """Environment for both the server and the flow-running client: local home, no analytics, redacting logs."""
     home = settings.prefect_home
     return {
         "PREFECT_HOME": str(home),
@@ -31,6 +34,7 @@ def prefect_env(settings: Settings) -> dict[str, str]:
         "PREFECT_SERVER_API_PORT": str(settings.prefect_port),
         "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{home / 'prefect.db'}",
         "PREFECT_CLI_PROMPT": "false",
+        "PREFECT_LOGGING_SETTINGS_PATH": str(LOGGING_CONFIG),  # flows/logs.py: no BSN, IBAN, e-mail in logs
     }
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 import store
 from flows.errors import VangnetError
+from flows.prefect_server import LOGGING_CONFIG
 from flows.settings import Settings
 from store.local_pg import create_database, start_local_postgres, stop_cluster_under
 
@@ -84,6 +85,7 @@ def prefect_server_env(home: Path, api_port: int, prefect_db_url: str) -> dict[s
         "PREFECT_API_DATABASE_CONNECTION_URL": _asyncpg(prefect_db_url),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_CLI_PROMPT": "false",
+        "PREFECT_LOGGING_SETTINGS_PATH": str(LOGGING_CONFIG),  # redacting handlers in server, workers, runs
     }
 
 

@@ -27,26 +27,28 @@ EMAIL_TOKEN = "<email>"
 
 # The look-behinds anchor each match at the start of a run, so a long run that is no match costs one
 # attempt, not one per character (no quadratic backtracking on 100 KB log lines).
-_EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]++@[\w-]++(?:\.[\w-]++)+")
+# Addresses glued together (`a@b.nl+c@d.nl`) form one match: the second one's start is not at a run start.
+_EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]++@[\w-]++(?:\.[\w-]++)++(?:[\w.%+-]*+@[\w-]++(?:\.[\w-]++)++)*+")
 _IBAN = re.compile(
     r"(?<![A-Za-z0-9])[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]{4}){2,7}(?: ?[A-Za-z0-9]{1,4})?(?![A-Za-z0-9])"
 )
 _BSN = re.compile(r"(?<![0-9])(?:[0-9]{9}|[0-9]{4}([. -])[0-9]{2}\1[0-9]{3}|[0-9]{3}([. -])[0-9]{3}\2[0-9]{3})(?![0-9])")
 _IBAN_LENGTHS = range(15, 35)
+_NO_SEPARATORS = str.maketrans("", "", ". -")
+_IBAN_LETTERS = {ord(c): str(10 + i) for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZ")}  # A=10 ... Z=35
 
 
 def redact(text: str) -> str:
     """`text` with e-mail addresses, valid IBANs and valid BSNs replaced by `<email>`, `<iban>`, `<bsn>`."""
     if "@" in text:
         text = _EMAIL.sub(EMAIL_TOKEN, text)
-    if not any(c.isdigit() for c in text[:0]) and not _has_ascii_digit(text):
+    if not any(d in text for d in "0123456789"):
         return text
     text = _replace_checked(_IBAN, text, _valid_iban_end, IBAN_TOKEN)
-    return _replace_checked(_BSN, text, _valid_bsn_end, BSN_TOKEN)
-
-
-def _has_ascii_digit(text: str) -> bool:
-    return any(d in text for d in "0123456789")
+    redacted = _replace_checked(_BSN, text, _valid_bsn_end, BSN_TOKEN)
+    if redacted is not text:  # an IBAN ending in a letter, glued to a BSN, shows its end only now
+        redacted = _replace_checked(_IBAN, redacted, _valid_iban_end, IBAN_TOKEN)
+    return redacted
 
 
 def _replace_checked(
@@ -75,14 +77,16 @@ def _replace_checked(
 
 
 def _valid_bsn_end(candidate: str) -> int | None:
-    return len(candidate) if is_valid_bsn(re.sub(r"[. -]", "", candidate)) else None
+    return len(candidate) if is_valid_bsn(candidate.translate(_NO_SEPARATORS)) else None
 
 
 def _valid_iban_end(candidate: str) -> int | None:
     # The regex is greedy: "BE68 5390 0754 7034 voor" swallows the next word. Try shorter ends at spaces.
+    compact = candidate.replace(" ", "").upper()
     ends = [len(candidate)] + [i for i in range(len(candidate) - 1, 0, -1) if candidate[i] == " "]
     for end in ends:
-        if is_valid_iban(candidate[:end]):
+        length = end - candidate.count(" ", 0, end)
+        if length in _IBAN_LENGTHS and _mod97_ok(compact[:length]):
             return end
     return None
 
@@ -90,9 +94,9 @@ def _valid_iban_end(candidate: str) -> int | None:
 def is_valid_iban(value: str) -> bool:
     """True when `value` (spaces allowed, any case) is an IBAN-shaped string with a correct mod-97 check."""
     compact = value.replace(" ", "").upper()
-    if len(compact) not in _IBAN_LENGTHS or not compact.isascii() or not compact.isalnum():
-        return False
-    if not (compact[:2].isalpha() and compact[2:4].isdigit()):
-        return False
-    rearranged = compact[4:] + compact[:4]
-    return int("".join(str(int(c, 36)) for c in rearranged)) % 97 == 1
+    return (len(compact) in _IBAN_LENGTHS and compact.isascii() and compact.isalnum()
+            and compact[:2].isalpha() and compact[2:4].isdigit() and _mod97_ok(compact))
+
+
+def _mod97_ok(compact: str) -> bool:
+    return int((compact[4:] + compact[:4]).translate(_IBAN_LETTERS)) % 97 == 1
