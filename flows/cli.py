@@ -47,12 +47,13 @@ def _register_sub_apps() -> None:
     app.add_typer(consults_app, name="consults", help="Bedrijfsarts consults at the arbodienst.")
     app.add_typer(invoices_app, name="invoices", help="Provider e-invoices: validate, check, sync, review, export.")
     from flows.cli_doctor import doctor
-    from flows.cli_ops import deploy, scaleout_app, serve
+    from flows.cli_ops import alerts_app, deploy, scaleout_app, serve
 
     app.command("serve")(serve)
     app.command("deploy")(deploy)
     app.command("doctor")(doctor)
     app.add_typer(scaleout_app, name="scaleout")
+    app.add_typer(alerts_app, name="alerts")
 
 
 _register_sub_apps()

@@ -104,3 +104,37 @@ def _masked(url: str) -> str:
     from store import safe_url
 
     return safe_url(url)
+
+
+alerts_app = typer.Typer(help="Operator alerts: Prefect automations posting to a webhook.", no_args_is_help=True)
+
+
+@alerts_app.command("setup")
+def alerts_setup(
+    webhook: Annotated[str | None, typer.Option(
+        "--webhook", help="Overrides VANGNET_ALERT_WEBHOOK_URL (prefer the variable: a URL on the command line "
+        "ends up in shell history).")] = None,
+) -> None:
+    """Create or update the alert block and the automations (safe to repeat)."""
+    settings = Settings()
+    _prefect(settings)
+    from flows.alerts import resolve_webhook_url, setup_alerts
+
+    def secret(value):
+        return value.get_secret_value() if value else None
+
+    ids = setup_alerts(resolve_webhook_url(webhook, secret(settings.alert_webhook_url)),
+                       intake_within_seconds=settings.alert_intake_window,
+                       token=secret(settings.alert_webhook_token), email_to=settings.alert_email_to)
+    for name, id_ in ids.items():
+        console.print(f"{name}: {id_}")
+
+
+@alerts_app.command("remove")
+def alerts_remove() -> None:
+    """Delete vangnet's automations and alert block."""
+    _prefect(Settings())
+    from flows.alerts import remove_alerts
+
+    remove_alerts()
+    console.print("Alerts removed.")

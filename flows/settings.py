@@ -89,6 +89,15 @@ class Settings(BaseSettings):
     invoice_review_timeout: int = Field(
         default=3600, ge=0, description="Seconds a review flow waits for a clerk before leaving invoices DISPUTED.")
 
+    alert_webhook_url: SecretStr | None = Field(
+        default=None, description="Webhook operator alerts are POSTed to (JSON subject/body/text); the URL may "
+        "itself be the credential.")
+    alert_webhook_token: SecretStr | None = Field(default=None, description="Bearer token for the alert webhook.")
+    alert_email_to: str | None = Field(
+        default=None, description='Mailbox a mail-relay webhook sends alerts to (sent as "to").')
+    alert_intake_window: int = Field(
+        default=86400, ge=10, description="Seconds without a completed signal-intake run before alerting.")
+
     schedule_intake_minutes: int = Field(default=15, ge=1, le=1440, description="Minutes between intake runs.")
     schedule_consults_minutes: int = Field(default=30, ge=1, le=1440, description="Minutes between consult runs.")
 
