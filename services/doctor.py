@@ -17,6 +17,7 @@ detail and fix. No Prefect import anywhere (the Prefect check is an HTTP health 
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import socket
@@ -95,7 +96,34 @@ def run_checks(settings: Settings | None = None, *, now: datetime | None = None,
     checks += _guarded("partners", lambda: check_partners(settings, timeout=timeout))
     checks += _guarded("e-invoicing rules", lambda: check_rules(settings, deep=deep))
     checks += _guarded("provider contracts", lambda: check_contracts(settings))
+    checks += _guarded("log redaction", check_log_redaction)
     return redact(checks, configured_secrets(settings))
+
+
+def check_log_redaction(config: Path | None = None) -> Check:
+    """Prefect's logging config (flows/logging.yml) puts the redacting filter on every handler. Prefect
+    silently falls back to its own config, without redaction, when this file is missing or broken."""
+    import yaml
+
+    from flows.prefect_server import LOGGING_CONFIG
+
+    path = config or LOGGING_CONFIG
+    fix = f"Restore {path.name} from the repository (reinstall vangnet); without it logs are not redacted."
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        factory = data["filters"]["redact"]["()"]
+        handlers = data["handlers"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return Check("log redaction", FAIL, f"{path} is missing or has no `redact` filter", fix)
+    bare = sorted(name for name, handler in handlers.items() if "redact" not in (handler.get("filters") or []))
+    if bare:
+        return Check("log redaction", FAIL, f"handlers without the redact filter: {', '.join(bare)}", fix)
+    module, _, attribute = factory.rpartition(".")
+    try:
+        getattr(importlib.import_module(module), attribute)
+    except (ImportError, AttributeError):
+        return Check("log redaction", FAIL, f"the redact filter {factory} can't be imported", fix)
+    return Check("log redaction", OK, f"all {len(handlers)} Prefect log handlers redact BSNs, IBANs and e-mail")
 
 
 def _guarded(name: str, run: Callable[[], Check | list[Check]]) -> list[Check]:

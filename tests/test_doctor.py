@@ -389,3 +389,16 @@ def test_one_check_crashing_does_not_stop_the_others(migrated, monkeypatch):
     crashed = checks["database"]
     assert crashed.status == "fail" and "RuntimeError" in crashed.detail and ZGW_SECRET not in crashed.detail
     assert "partner IB" in checks and "e-invoicing rules" in checks and "provider contracts" in checks
+
+
+def test_log_redaction_config_is_checked(tmp_path):
+    from services.doctor import check_log_redaction
+
+    assert check_log_redaction().status == "ok"
+    broken = tmp_path / "logging.yml"
+    broken.write_text("version: 1\nfilters: {redact: {'()': flows.logs.RedactingFilter}}\n"
+                      "handlers: {console: {class: logging.StreamHandler, filters: [redact]}, "
+                      "api: {class: logging.StreamHandler}}\n", encoding="utf-8")
+    check = check_log_redaction(broken)
+    assert (check.status, check.detail) == ("fail", "handlers without the redact filter: api")
+    assert check_log_redaction(tmp_path / "absent.yml").status == "fail"
