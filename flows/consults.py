@@ -2,8 +2,9 @@
 
 One task per step and batch (never per consult). While its tasks talk to the arbodienst, a run holds a
 slot of a Prefect global concurrency limit named after it (`arbodienst:<name>`, limit 1 unless an
-operator changed it), so two runs never work one arbodienst at once. (One slot per run, not per task:
-each acquisition is a round trip to the Prefect server.) An escalation (too many no-shows) is a
+operator changed it), so two runs never work one arbodienst at once, and paces its batch tasks with
+`arbodienst:<name>:rate` (flows/limits.py). (One slot per run, not per task: each acquisition is a
+round trip to the Prefect server.) An escalation (too many no-shows) is a
 Prefect event `vangnet.consult.escalated` for alerting.
 
 The arbodienst is configured with `VANGNET_ARBODIENST_*` (see flows/settings.py); without a base URL
@@ -16,10 +17,9 @@ from datetime import date, datetime, time, timezone
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.concurrency.sync import concurrency
 from prefect.events import emit_event
 
-from flows import runtime
+from flows import limits, runtime
 from flows.errors import VangnetError
 from flows.settings import Settings
 from services import consults as consult_service
@@ -47,27 +47,7 @@ def arbodienst_client(settings: Settings | None = None):
 
 def limit_name(client) -> str:
     """The Prefect global concurrency limit of this arbodienst."""
-    return f"arbodienst:{client.settings.name}"
-
-
-def ensure_concurrency_limit(name: str, limit: int = 1) -> bool:
-    """Create the global concurrency limit `name` when it does not exist (True when made). An existing
-    limit is left as it is: an operator may have tuned it."""
-    from prefect.client.orchestration import get_client
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_global_concurrency_limit_by_name(name)
-            return False
-        except ObjectNotFound:
-            pass
-        try:
-            client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=name, limit=limit))
-            return True
-        except ObjectAlreadyExists:  # another run made it meanwhile
-            return False
+    return limits.arbodienst(client.settings.name)
 
 
 @task(name="plan-consults", cache_policy=NO_CACHE)
@@ -111,7 +91,6 @@ def consult_lifecycle_flow(run_date: date | None = None) -> dict[str, int]:
     engine = runtime.migrated_engine(settings)
     limit = settings.batch_size
     try:
-        ensure_concurrency_limit(limit_name(client))
         counts = _run(engine, client, settings, today, now, limit)
     finally:
         client.close()
@@ -127,12 +106,13 @@ def consult_lifecycle_flow(run_date: date | None = None) -> dict[str, int]:
 
 def _run(engine, client, env: Settings, today: date, now: datetime, limit: int) -> dict[str, int]:
     planned = plan_task(engine, today, limit)
-    with concurrency(limit_name(client), strict=True):
+    with limits.partner_slot(limit_name(client)):
         return _with_arbodienst(engine, client, env, today, now, limit, planned)
 
 
 def _with_arbodienst(engine, client, env: Settings, today: date, now: datetime, limit: int,
                      planned: consult_service.PlanResult) -> dict[str, int]:
+    limits.partner_pace(limit_name(client))
     cancelled = cancel_task(engine, client, limit)
     counts = {"planned": len(planned.created), "cancelled": len(cancelled.cancelled), "advice_stored": 0,
               "steps_done": 0, "no_shows": 0, "rebooked": 0, "escalated": 0, "booked": 0, "late": 0, "no_slot": 0,
@@ -140,6 +120,7 @@ def _with_arbodienst(engine, client, env: Settings, today: date, now: datetime, 
     batch, after_id = 0, 0
     while True:
         batch += 1
+        limits.partner_pace(limit_name(client))
         followed = follow_up_task(batch, engine, client, today, env.arbodienst_max_no_shows, limit, after_id)
         for name in ("advice_stored", "steps_done", "rebooked", "escalated", "refused"):
             counts[name] += len(getattr(followed, name))
@@ -155,6 +136,7 @@ def _with_arbodienst(engine, client, env: Settings, today: date, now: datetime, 
     batch, after_id = 0, 0
     while not counts["unavailable"]:  # an unavailable arbodienst gets no booking requests this run
         batch += 1
+        limits.partner_pace(limit_name(client))
         booked = book_task(batch, engine, client, today, now, limit, after_id)
         counts["booked"] += len(booked.booked)
         counts["late"] += len(booked.late)

@@ -13,7 +13,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
-from flows import runtime
+from flows import limits, runtime
+from flows.progress import BatchProgress
 from flows.settings import Settings
 from services import intake as intake_service
 from services.intake import DUTCH_TIME, SOURCE_IB, BatchResult, PageResult
@@ -53,12 +54,14 @@ def intake_flow(run_date: date | None = None, ib_endpoint: str | None = None) ->
     client = runtime.ib_client(settings, endpoint=ib_endpoint)
 
     pages, gaps, received, new = 0, [], 0, 0
-    while True:
-        pages += 1
-        page = pull_ib_page(pages, client, engine, settings.ib_page_size, now)
-        received, new, gaps = received + page.received, new + page.new, gaps + page.gaps
-        if not page.more or page.received == 0:
-            break
+    with limits.partner_slot(limits.IB):
+        while True:
+            pages += 1
+            limits.partner_pace(limits.IB)
+            page = pull_ib_page(pages, client, engine, settings.ib_page_size, now)
+            received, new, gaps = received + page.received, new + page.new, gaps + page.gaps
+            if not page.more or page.received == 0:
+                break
     for first, last in gaps:
         logger.warning("Sequence gap at IB: volgnummers %s-%s were never delivered; ask IB to resend them.", first, last)
         emit_event(event="vangnet.intake.sequence-gap", resource={"prefect.resource.id": f"vangnet.source.{SOURCE_IB}"},
@@ -66,10 +69,14 @@ def intake_flow(run_date: date | None = None, ib_endpoint: str | None = None) ->
 
     totals = BatchResult()
     batch_number = 0
+    with store.session_scope(engine) as session:
+        backlog = store.inbox.count_new(session, SOURCE_IB)
+    progress = BatchProgress("intake-progress", backlog, settings.batch_size, "inbox messages processed")
     while True:
         batch_number += 1
         batch = process_inbox_batch(batch_number, engine, SOURCE_IB, settings.batch_size, today)
         totals.add(batch)
+        progress.advance(batch.claimed)
         if batch.claimed < settings.batch_size:
             break
 

@@ -29,7 +29,9 @@ from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 from pydantic import Field
 
-from flows import runtime
+import store
+from flows import limits, runtime
+from flows.progress import BatchProgress
 from flows.settings import Settings
 from services import invoices as invoice_service
 from services.intake import DUTCH_TIME
@@ -51,7 +53,8 @@ class InvoiceReview(RunInput):
 
 @task(name="fetch-invoice-feed", task_run_name="fetch-invoice-feed-{feed}", cache_policy=NO_CACHE)
 def fetch_task(engine, client, feed: str, now: datetime) -> invoice_service.IntakeResult:
-    return invoice_service.fetch_feed(engine, client, feed, now=now)
+    return invoice_service.fetch_feed(engine, client, feed, now=now,
+                                      before_page=lambda: limits.partner_pace(limits.invoice_feed(feed)))
 
 
 @task(name="take-invoice-drop-folder", cache_policy=NO_CACHE)
@@ -133,7 +136,8 @@ def _fetch_or_report(engine, client, feed: str, now: datetime, logger) -> invoic
     from connectors.providers import ProviderFeedError
 
     try:
-        return fetch_task(engine, client, feed, now)
+        with limits.partner_slot(limits.invoice_feed(feed)):
+            return fetch_task(engine, client, feed, now)
     except ProviderFeedError as exc:
         logger.error("Invoice feed %s failed; what was stored stays, the rest waits for the next run: %s", feed, exc)
         emit_event(event=FEED_FAILED_EVENT, resource={"prefect.resource.id": f"vangnet.invoice-feed.{feed}"},
@@ -151,9 +155,13 @@ def _add(counts: dict[str, int], fetched: invoice_service.IntakeResult) -> None:
 def _check_all(engine, validator, contracts, limit: int, counts: dict[str, int]) -> list[dict]:
     rows: list[dict] = []
     batch = 0
+    with store.session_scope(engine) as session:
+        backlog = store.inbox.count_new(session, invoice_service.SOURCE)
+    progress = BatchProgress("invoice-progress", backlog, limit, "invoices checked")
     while True:
         batch += 1
         result = check_task(batch, engine, validator, contracts, limit)
+        progress.advance(result.processed)
         for verdict, n in result.verdicts.items():
             counts[verdict] += n
         counts["quarantined"] += result.quarantined

@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timezone
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import runtime
+from flows import limits, runtime
 from flows.settings import Settings
 from services import safety_net
 from services.intake import DUTCH_TIME
@@ -36,10 +36,20 @@ def safety_net_flow(run_date: date | None = None) -> dict[str, int]:
     now = datetime.now(timezone.utc) if run_date is None else datetime.combine(run_date, time(12), DUTCH_TIME)
     engine = runtime.migrated_engine(settings)
     client = runtime.suwinet_client(settings)
+    with limits.partner_slot(limits.SUWINET):
+        totals = _check_all(engine, client, settings, today, now)
+    if totals["failed"]:
+        logger.warning("%d Suwinet look-ups failed; those cases are asked again next run.", totals["failed"])
+    logger.info("Suwinet safety net: %s", ", ".join(f"{k}={v}" for k, v in totals.items()))
+    return totals
+
+
+def _check_all(engine, client, settings: Settings, today: date, now: datetime) -> dict[str, int]:
     totals = {"asked": 0, "not_found": 0, "failed": 0, "derived_signals": 0, "cases_closed_or_corrected": 0}
     after_id, batch_number = 0, 0
     while True:
         batch_number += 1
+        limits.partner_pace(limits.SUWINET)
         result = check_batch(batch_number, engine, client.werknemersverzekeringen, settings.gemeentecode, after_id,
                              settings.batch_size, today, now)
         totals["asked"] += result.asked
@@ -48,9 +58,5 @@ def safety_net_flow(run_date: date | None = None) -> dict[str, int]:
         totals["derived_signals"] += result.derived
         totals["cases_closed_or_corrected"] += result.processed.signals_new
         if result.asked < settings.batch_size:
-            break
+            return totals
         after_id = result.last_case_id
-    if totals["failed"]:
-        logger.warning("%d Suwinet look-ups failed; those cases are asked again next run.", totals["failed"])
-    logger.info("Suwinet safety net: %s", ", ".join(f"{k}={v}" for k, v in totals.items()))
-    return totals

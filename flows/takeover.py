@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import date, datetime
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import runtime
+from flows import limits, runtime
 from flows.errors import VangnetError
 from flows.settings import Settings
 from services.intake import DUTCH_TIME
@@ -35,15 +36,22 @@ def takeover_flow(run_date: date | None = None) -> dict[str, int]:
     today = run_date or datetime.now(DUTCH_TIME).date()
     engine = runtime.migrated_engine(settings)
     lookup = runtime.suwinet_lks_lookup(settings)
+    with limits.partner_slot(limits.SUWINET) if lookup else nullcontext():
+        totals = _decide_all(engine, settings, today, lookup)
+    get_run_logger().info("Takeover decisions: %s", ", ".join(f"{k}={v}" for k, v in sorted(totals.items())) or "none")
+    return totals
+
+
+def _decide_all(engine, settings: Settings, today: date, lookup) -> dict[str, int]:
     totals: dict[str, int] = {}
     batch_number, after_id = 0, 0
     while True:  # walk the undecided cases once, by id: a case whose lookup failed waits for the next run
         batch_number += 1
+        if lookup:
+            limits.partner_pace(limits.SUWINET)
         result = decide_batch(batch_number, engine, settings.gemeentecode, today, settings.batch_size, lookup, after_id)
         for code, count in result.by_code.items():
             totals[code] = totals.get(code, 0) + count
         if result.claimed < settings.batch_size or result.last_case_id is None:
-            break
+            return totals
         after_id = result.last_case_id
-    get_run_logger().info("Takeover decisions: %s", ", ".join(f"{k}={v}" for k, v in sorted(totals.items())) or "none")
-    return totals

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows import runtime
+from flows import limits, runtime
 from flows.settings import Settings
 from services import zaken as zaken_service
 from services.intake import DUTCH_TIME
@@ -33,7 +33,10 @@ def zaken_flow(run_date: date | None = None) -> dict[str, int]:
         logger.info("No zaaksysteem configured (VANGNET_ZGW_BASE_URL): zaak effects stay queued.")
         return {}
     today = run_date or datetime.now(DUTCH_TIME).date()
-    result = perform_zaak_effects(runtime.migrated_engine(settings), client, today, settings.batch_size)
+    engine = runtime.migrated_engine(settings)
+    with limits.partner_slot(limits.ZGW):
+        limits.partner_pace(limits.ZGW)  # the run's one batch of effects
+        result = perform_zaak_effects(engine, client, today, settings.batch_size)
     if result.failed:
         logger.warning("%d zaak effects failed; see the outbox (last_error) and the zaaksysteem.", result.failed)
     return {**result.done, "failed": result.failed}

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -72,13 +72,16 @@ class ProcessResult:
 # -- 1. intake -------------------------------------------------------------------------------------
 
 def fetch_feed(engine: Engine, client, feed: str, *, now: datetime, page_size: int = 100,
-               max_pages: int = 100) -> IntakeResult:
-    """Read a provider feed from its stored cursor; each page is stored with its cursor in one transaction."""
+               max_pages: int = 100, before_page: Callable[[], None] | None = None) -> IntakeResult:
+    """Read a provider feed from its stored cursor; each page is stored with its cursor in one transaction.
+    `before_page` is called before each page is requested (the caller's pacing; it may block)."""
     result = IntakeResult()
     cursor_key = f"feed:{feed}"
     with store.session_scope(engine) as session:
         cursor = invoice_store.get_feed_cursor(session, cursor_key)
     for _ in range(max_pages):
+        if before_page is not None:
+            before_page()
         page = client.list_since(cursor, page_size)
         documents = [(item, client.download(item.id, sha256=item.sha256)) for item in page.items]
         with store.session_scope(engine) as session:

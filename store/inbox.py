@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from store._sql import insert_if_absent
@@ -60,6 +60,12 @@ def claim_inbox(session: Session, source: str, limit: int) -> list[InboxMessage]
         .with_for_update(skip_locked=True)
     )
     return list(session.scalars(stmt))
+
+
+def count_new(session: Session, source: str) -> int:
+    """How many messages of `source` wait to be processed."""
+    return session.scalar(select(func.count()).select_from(InboxMessage).where(
+        InboxMessage.source == source, InboxMessage.status == InboxStatus.NEW))
 
 
 def mark_inbox(session: Session, msg: InboxMessage, status: InboxStatus, reason: str | None = None) -> None:

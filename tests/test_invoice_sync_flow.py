@@ -82,6 +82,10 @@ def test_sync_fetches_checks_exports_and_answers(prefect_server, home, tmp_path,
     table = json.loads(artifact[0]["data"]) if isinstance(artifact[0]["data"], str) else artifact[0]["data"]
     assert sorted(r["invoice"] for r in table) == ["S-1", "S-2", "S-3", "S-4"]
     assert {r["verdict"] for r in table} == {"APPROVED", "DISPUTED", "REJECTED"}
+    progress = httpx.post(f"{prefect_server}/artifacts/filter", timeout=10,
+                          json={"artifacts": {"key": {"any_": ["invoice-progress"]}}}).json()
+    assert progress and float(progress[0]["data"]) == 100.0  # 5 documents in batches of 2: a progress bar
+    assert progress[0]["description"] == "invoices checked: 5 of 5"
     task_runs = httpx.post(f"{prefect_server}/task_runs/filter", json={}, timeout=10).json()
     assert sum(r["name"].startswith("check-invoices") for r in task_runs) == 3 + 1  # 5 documents, batches of 2
 
