@@ -169,6 +169,45 @@ class OpenApiContract:
                 return template, operation, {k: unquote(v) for k, v in found.groupdict().items()}
         raise KeyError(route)
 
+    def parse_request(self, method: str, route: str, query: str, headers: Mapping[str, str], body: bytes, *,
+                      admit: Callable[[], None]) -> tuple[str, dict[str, Any], dict[str, str], dict[str, Any], Any]:
+        """Match and check a request against the contract: ``(template, operation, path parameters, query
+        parameters, JSON body)``. ``admit`` runs once the operation is known and before the body is read
+        (authentication, fault injection). Raises ApiProblem 404/405/415/400; ``headers`` lower-case."""
+        try:
+            if not route.startswith(self.base_path + "/"):
+                raise KeyError(route)
+            template, operation, params = self.match(method, route[len(self.base_path):])
+        except KeyError:
+            raise ApiProblem(404, "niet-gevonden", "Niet gevonden.") from None
+        if operation is None:
+            raise ApiProblem(405, "methode-niet-toegestaan", f"{method} is niet toegestaan op {template}.")
+        admit()
+        data = None
+        if operation.get("requestBody"):
+            if (headers.get("content-type") or "").split(";")[0].strip().lower() != _JSON:
+                raise ApiProblem(415, "media-type-niet-ondersteund", "Content-Type moet application/json zijn.")
+            try:
+                data = json.loads(body) if body else None
+            except (ValueError, UnicodeDecodeError):
+                raise ApiProblem(400, "ongeldig-verzoek", "Ongeldig verzoek.", "De body is geen JSON.") from None
+        query_params = self.query_values(template, operation, query)
+        problems = self.request_problems(template, operation, query=query_params, headers=headers,
+                                         path_params=params, body=data)
+        if problems:
+            raise ApiProblem(400, "ongeldig-verzoek", "Het verzoek voldoet niet aan het contract.", "; ".join(problems))
+        return template, operation, params, query_params, data
+
+    def query_values(self, template: str, operation: dict[str, Any], query: str) -> dict[str, Any]:
+        """The query string, last value per name; integer parameters as int so the schema can check them."""
+        values: dict[str, Any] = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
+        for param in self.parameters(template, operation):
+            name = param["name"]
+            if param["in"] == "query" and param.get("schema", {}).get("type") == "integer" \
+                    and re.fullmatch(r"-?\d{1,9}", str(values.get(name, ""))):
+                values[name] = int(values[name])
+        return values
+
     def parameters(self, template: str, operation: dict[str, Any]) -> list[dict[str, Any]]:
         """Path-level and operation parameters, ``$ref``s resolved."""
         items = self.document["paths"][template].get("parameters", []) + operation.get("parameters", [])
@@ -238,7 +277,9 @@ class ArbodienstFaults:
     """Carry out the next N changes (POSTs), then answer 503 as if the answer got lost."""
 
 
-class _Problem(Exception):
+class ApiProblem(Exception):
+    """An answer as RFC 7807 problem JSON (status, stable `code`, title, detail, extra headers)."""
+
     def __init__(self, status: int, code: str, title: str, detail: str | None = None,
                  headers: Mapping[str, str] | None = None) -> None:
         super().__init__(title)
@@ -445,7 +486,7 @@ class ArbodienstSimulator(AppFaults):
         try:
             status, payload = self._handle(method, route, query, headers, body)
             self._note(method, route, status)
-        except _Problem as p:
+        except ApiProblem as p:
             self._note(method, route, p.status, p.code)
             problem = {"code": p.code, "title": p.title, "detail": p.detail or p.title}
             return p.status, {"Content-Type": _PROBLEM, **p.headers}, json.dumps(problem).encode()
@@ -453,30 +494,12 @@ class ArbodienstSimulator(AppFaults):
 
     # -- request handling ------------------------------------------------------------------------
     def _handle(self, method: str, route: str, query: str, headers: dict[str, str], body: bytes) -> tuple[int, Any]:
-        base = self.contract.base_path
-        if not route.startswith(base + "/"):
-            raise _Problem(404, "niet-gevonden", "Niet gevonden.")
-        try:
-            template, operation, params = self.contract.match(method, route[len(base):])
-        except KeyError:
-            raise _Problem(404, "niet-gevonden", "Niet gevonden.") from None
-        if operation is None:
-            raise _Problem(405, "methode-niet-toegestaan", f"{method} is niet toegestaan op {template}.")
-        self._check_token(headers.get("authorization", ""))
-        self._throttle()
-        data = None
-        if operation.get("requestBody"):
-            if (headers.get("content-type") or "").split(";")[0].strip().lower() != _JSON:
-                raise _Problem(415, "media-type-niet-ondersteund", "Content-Type moet application/json zijn.")
-            try:
-                data = json.loads(body) if body else None
-            except (ValueError, UnicodeDecodeError):
-                raise _Problem(400, "ongeldig-verzoek", "Ongeldig verzoek.", "De body is geen JSON.") from None
-        query_params = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
-        problems = self.contract.request_problems(template, operation, query=query_params, headers=headers,
-                                                  path_params=params, body=data)
-        if problems:
-            raise _Problem(400, "ongeldig-verzoek", "Het verzoek voldoet niet aan het contract.", "; ".join(problems))
+        def admit() -> None:
+            self._check_token(headers.get("authorization", ""))
+            self._throttle()
+
+        template, operation, params, query_params, data = self.contract.parse_request(
+            method, route, query, headers, body, admit=admit)
         handler = getattr(self, f"_op_{operation['operationId']}")
         if method != "POST":
             with self._lock:
@@ -487,7 +510,7 @@ class ArbodienstSimulator(AppFaults):
             seen = self._keys.get(key)
             if seen is not None:
                 if seen[0] != fingerprint:
-                    raise _Problem(422, "idempotency-key-hergebruikt", "Idempotency-Key al gebruikt.",
+                    raise ApiProblem(422, "idempotency-key-hergebruikt", "Idempotency-Key al gebruikt.",
                                    "Deze Idempotency-Key hoort bij een ander verzoek; gebruik een nieuwe sleutel.")
                 self._replays += 1
                 status, answer = seen[1], copy.deepcopy(seen[2])
@@ -498,7 +521,7 @@ class ArbodienstSimulator(AppFaults):
             if lose:
                 self.faults.fail_after_commit_next -= 1
         if lose:
-            raise _Problem(503, "niet-beschikbaar", "Tijdelijk niet beschikbaar.", headers={"Retry-After": "0"})
+            raise ApiProblem(503, "niet-beschikbaar", "Tijdelijk niet beschikbaar.", headers={"Retry-After": "0"})
         return status, answer
 
     def _check_token(self, authorization: str) -> None:
@@ -506,7 +529,7 @@ class ArbodienstSimulator(AppFaults):
             return
         scheme, _, given = authorization.partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token.encode()):
-            raise _Problem(401, "niet-geautoriseerd", "Niet geautoriseerd.",
+            raise ApiProblem(401, "niet-geautoriseerd", "Niet geautoriseerd.",
                            "Authorization: Bearer <token> ontbreekt of is onjuist.",
                            headers={"WWW-Authenticate": "Bearer"})
 
@@ -516,30 +539,30 @@ class ArbodienstSimulator(AppFaults):
                 return
             self.faults.throttle_next -= 1
             wait = self.faults.retry_after
-        raise _Problem(429, "te-veel-verzoeken", "Te veel verzoeken.", headers={"Retry-After": str(wait)})
+        raise ApiProblem(429, "te-veel-verzoeken", "Te veel verzoeken.", headers={"Retry-After": str(wait)})
 
     def _booking(self, booking_id: str, *, problem: bool = True) -> dict[str, Any]:
         booking = self._bookings.get(booking_id)
         if booking is None:
             if problem:
-                raise _Problem(404, "booking-onbekend", "Boeking onbekend.")
+                raise ApiProblem(404, "booking-onbekend", "Boeking onbekend.")
             raise ValueError(f"unknown booking {booking_id!r}")
         return booking
 
     def _free_slot(self, slot_id: str) -> dict[str, Any]:
         slot = self._slots.get(slot_id)
         if slot is None:
-            raise _Problem(422, "slot-onbekend", "Slot onbekend.", "Er is geen slot met deze slot_id.")
+            raise ApiProblem(422, "slot-onbekend", "Slot onbekend.", "Er is geen slot met deze slot_id.")
         if slot_id in self._taken or slot_id in self._occupied:
             self._conflicts += 1
-            raise _Problem(409, "slot-bezet", "Slot is bezet.", "Dit slot is niet meer vrij; kies een ander slot.")
+            raise ApiProblem(409, "slot-bezet", "Slot is bezet.", "Dit slot is niet meer vrij; kies een ander slot.")
         return slot
 
     # operations (caller holds the lock); named after the operationIds in the OpenAPI file
     def _op_listSlots(self, params: dict, query: dict, data: Any) -> tuple[int, Any]:
         van, tot = date.fromisoformat(query["van"]), date.fromisoformat(query["tot"])
         if van > tot:
-            raise _Problem(400, "ongeldig-verzoek", "Ongeldig verzoek.", "van ligt na tot.")
+            raise ApiProblem(400, "ongeldig-verzoek", "Ongeldig verzoek.", "van ligt na tot.")
         regio = query.get("regio")
         free = [s for s in self._slots.values()
                 if s["slot_id"] not in self._taken and s["slot_id"] not in self._occupied
@@ -550,7 +573,7 @@ class ArbodienstSimulator(AppFaults):
     def _op_createBooking(self, params: dict, query: dict, data: dict[str, Any]) -> tuple[int, Any]:
         bsn = (data.get("persoon") or {}).get("bsn")
         if bsn is not None and not elfproef.is_valid(bsn):
-            raise _Problem(400, "ongeldig-verzoek", "Het verzoek voldoet niet aan het contract.",
+            raise ApiProblem(400, "ongeldig-verzoek", "Het verzoek voldoet niet aan het contract.",
                            "persoon.bsn: voldoet niet aan de 11-proef")
         slot = self._free_slot(data["slot_id"])
         booking_id = f"AB-{len(self._bookings) + 1:06d}"
@@ -569,7 +592,7 @@ class ArbodienstSimulator(AppFaults):
     def _op_cancelBooking(self, params: dict, query: dict, data: Any) -> tuple[int, Any]:
         booking = self._booking(params["booking_id"])
         if booking["status"] in (BookingStatus.GEHOUDEN, BookingStatus.NO_SHOW):
-            raise _Problem(422, "booking-niet-annuleerbaar", "Boeking kan niet meer geannuleerd worden.",
+            raise ApiProblem(422, "booking-niet-annuleerbaar", "Boeking kan niet meer geannuleerd worden.",
                            "Het consult is al geweest (GEHOUDEN of NO_SHOW).")
         if booking["status"] == BookingStatus.GEBOEKT:
             self._set(booking, BookingStatus.GEANNULEERD)
@@ -578,7 +601,7 @@ class ArbodienstSimulator(AppFaults):
     def _op_rescheduleBooking(self, params: dict, query: dict, data: dict[str, Any]) -> tuple[int, Any]:
         booking = self._booking(params["booking_id"])
         if booking["status"] != BookingStatus.GEBOEKT:
-            raise _Problem(422, "booking-niet-verzetbaar", "Boeking kan niet verzet worden.",
+            raise ApiProblem(422, "booking-niet-verzetbaar", "Boeking kan niet verzet worden.",
                            "Alleen een boeking met status GEBOEKT kan verzet worden.")
         if data["slot_id"] != booking["slot_id"]:
             slot = self._free_slot(data["slot_id"])
@@ -591,7 +614,7 @@ class ArbodienstSimulator(AppFaults):
         booking = self._booking(params["booking_id"])
         advice = self._advice.get(booking["booking_id"])
         if advice is None:
-            raise _Problem(404, "advies-nog-niet-beschikbaar", "Advies nog niet beschikbaar.",
+            raise ApiProblem(404, "advies-nog-niet-beschikbaar", "Advies nog niet beschikbaar.",
                            "Het advies volgt nadat het consult is gehouden.")
         return 200, copy.deepcopy(advice)
 

@@ -37,7 +37,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from schemas.providers import OPENAPI_PATH
-from simulators.arbodienst import OpenApiContract
+from simulators.arbodienst import ApiProblem, OpenApiContract
 from simulators.harness import AppFaults
 
 __all__ = ["DEFAULT_OPENAPI", "ProviderFaults", "ProviderFeedSimulator", "add_cli_arguments", "run_cli"]
@@ -67,13 +67,6 @@ class ProviderFaults:
     """Serve only the first half of the next N documents downloaded (the listed sha256 no longer matches)."""
 
 
-class _Problem(Exception):
-    def __init__(self, status: int, code: str, title: str, detail: str | None = None,
-                 headers: Mapping[str, str] | None = None) -> None:
-        super().__init__(title)
-        self.status, self.code, self.title, self.detail, self.headers = status, code, title, detail, headers or {}
-
-
 def _cursor(position: int) -> str:
     return base64.urlsafe_b64encode(f"pos:{position}".encode()).decode().rstrip("=")
 
@@ -84,7 +77,7 @@ def _position(cursor: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         found = None
     if found is None:
-        raise _Problem(400, "ongeldige-cursor", "Ongeldige cursor.", "Gebruik een next_cursor uit een eerder antwoord.")
+        raise ApiProblem(400, "ongeldige-cursor", "Ongeldige cursor.", "Gebruik een next_cursor uit een eerder antwoord.")
     return int(found.group(1))
 
 
@@ -201,7 +194,7 @@ class ProviderFeedSimulator(AppFaults):
         headers = {k.lower(): v for k, v in headers.items()}
         try:
             status, content_type, payload = self._handle(method, route, query, headers, body)
-        except _Problem as p:
+        except ApiProblem as p:
             problem = {"type": "about:blank", "title": p.title, "status": p.status, "code": p.code,
                        "detail": p.detail or p.title}
             return p.status, {"Content-Type": _PROBLEM, **p.headers}, json.dumps(problem).encode()
@@ -211,56 +204,28 @@ class ProviderFeedSimulator(AppFaults):
     # -- request handling ------------------------------------------------------------------------
     def _handle(self, method: str, route: str, query: str, headers: dict[str, str],
                 body: bytes) -> tuple[int, str, Any]:
-        base = self.contract.base_path
-        try:
-            if not route.startswith(base + "/"):
-                raise KeyError(route)
-            template, operation, params = self.contract.match(method, route[len(base):])
-        except KeyError:
-            raise _Problem(404, "niet-gevonden", "Niet gevonden.") from None
-        if operation is None:
-            raise _Problem(405, "methode-niet-toegestaan", f"{method} is niet toegestaan op {template}.")
-        self._check_token(headers.get("authorization", ""))
-        self._inject_faults()
-        data = None
-        if operation.get("requestBody"):
-            if (headers.get("content-type") or "").split(";")[0].strip().lower() != _JSON:
-                raise _Problem(415, "media-type-niet-ondersteund", "Content-Type moet application/json zijn.")
-            try:
-                data = json.loads(body) if body else None
-            except (ValueError, UnicodeDecodeError):
-                raise _Problem(400, "ongeldig-verzoek", "Ongeldig verzoek.", "De body is geen JSON.") from None
-        query_params = self._query(template, operation, query)
-        problems = self.contract.request_problems(template, operation, query=query_params, headers=headers,
-                                                  path_params=params, body=data)
-        if problems:
-            raise _Problem(400, "ongeldig-verzoek", "Het verzoek voldoet niet aan het contract.", "; ".join(problems))
+        def admit() -> None:
+            self._check_token(headers.get("authorization", ""))
+            self._inject_faults()
+
+        template, operation, params, query_params, data = self.contract.parse_request(
+            method, route, query, headers, body, admit=admit)
         with self._lock:
             if operation["operationId"] == "listInvoices":
                 return 200, _JSON, self._list(query_params)
             doc = self._by_id.get(params["invoice_id"])
             if doc is None:
-                raise _Problem(404, "factuur-onbekend", "Factuur onbekend.")
+                raise ApiProblem(404, "factuur-onbekend", "Factuur onbekend.")
             if operation["operationId"] == "getDocument":
                 return 200, "application/xml", self._document(doc)
             return 202, _JSON, self._report(doc, route, headers["idempotency-key"], data)
-
-    def _query(self, template: str, operation: dict[str, Any], query: str) -> dict[str, Any]:
-        """The query string, last value per name; integer parameters as int so the schema can check them."""
-        values: dict[str, Any] = {k: v[-1] for k, v in parse_qs(query, keep_blank_values=True).items()}
-        for param in self.contract.parameters(template, operation):
-            name = param["name"]
-            if param["in"] == "query" and param.get("schema", {}).get("type") == "integer" \
-                    and re.fullmatch(r"-?\d{1,9}", str(values.get(name, ""))):
-                values[name] = int(values[name])
-        return values
 
     def _check_token(self, authorization: str) -> None:
         if self.token is None:
             return
         scheme, _, given = authorization.partition(" ")
         if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(), self.token.encode()):
-            raise _Problem(401, "niet-geautoriseerd", "Niet geautoriseerd.",
+            raise ApiProblem(401, "niet-geautoriseerd", "Niet geautoriseerd.",
                            "Authorization: Bearer <token> ontbreekt of is onjuist.",
                            headers={"WWW-Authenticate": "Bearer"})
 
@@ -270,10 +235,10 @@ class ProviderFeedSimulator(AppFaults):
             slow = f.slow_seconds
             if f.throttle_next > 0:
                 f.throttle_next -= 1
-                raise _Problem(429, "te-veel-verzoeken", "Te veel verzoeken.", headers={"Retry-After": str(f.retry_after)})
+                raise ApiProblem(429, "te-veel-verzoeken", "Te veel verzoeken.", headers={"Retry-After": str(f.retry_after)})
             if f.fail_next > 0 or (f.fail_rate and self._rng.random() < f.fail_rate):
                 f.fail_next = max(0, f.fail_next - 1)
-                raise _Problem(503, "niet-beschikbaar", "Tijdelijk niet beschikbaar.", headers={"Retry-After": "0"})
+                raise ApiProblem(503, "niet-beschikbaar", "Tijdelijk niet beschikbaar.", headers={"Retry-After": "0"})
         if slow:
             time.sleep(slow)
 
@@ -301,12 +266,12 @@ class ProviderFeedSimulator(AppFaults):
         seen = self._keys.get(key)
         if seen is not None:
             if seen[0] != fingerprint:
-                raise _Problem(409, "idempotency-key-hergebruikt", "Idempotency-Key al gebruikt.",
+                raise ApiProblem(409, "idempotency-key-hergebruikt", "Idempotency-Key al gebruikt.",
                                "Deze Idempotency-Key hoort bij een ander verzoek; gebruik een nieuwe sleutel.")
             self._replays += 1
             return copy.deepcopy(seen[1])
         if data["status"] == "rejected" and not data.get("reasons"):
-            raise _Problem(422, "reden-ontbreekt", "Reden ontbreekt.", "Een afwijzing heeft minstens één reden.")
+            raise ApiProblem(422, "reden-ontbreekt", "Reden ontbreekt.", "Een afwijzing heeft minstens één reden.")
         report = {"report_id": f"RPT-{len(self._reports) + 1:06d}", "invoice_id": doc["id"],
                   "status": data["status"], "reasons": copy.deepcopy(data.get("reasons", []))}
         self._reports.append(report)
