@@ -4,6 +4,7 @@ errors around these."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -129,3 +130,16 @@ def backoff_seconds(attempt: int, *, base: float, cap: float, retry_after: float
     if retry_after is not None:
         return max(backoff, min(retry_after, retry_after_cap))
     return backoff
+
+
+def problem_code_title(raw: bytes) -> tuple[str | None, str | None]:
+    """``code`` and ``title`` of an RFC 7807 problem answer (cleaned); ``detail`` is never read (it may
+    quote what was sent)."""
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    code, title = data.get("code"), data.get("title")
+    return (clean(code, 80) if code else None), (clean(title) if title else None)

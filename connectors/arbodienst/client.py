@@ -22,7 +22,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from connectors.rest import backoff_seconds, clean, pinned_url, read_limited, retry_after_seconds
+from connectors.rest import backoff_seconds, clean, pinned_url, problem_code_title, read_limited, retry_after_seconds
 from connectors.tls import TlsFilesError, caused_by_tls, client_ssl_context
 from mappings.arbodienst import (
     Booking,
@@ -266,7 +266,7 @@ class ArbodienstClient:
             except ValueError:
                 raise ArbodienstProtocolError(f"arbodienst {name} answered {endpoint} with HTTP {status} but no "
                                               "JSON; check base_url") from None
-        code, title = _problem(raw)
+        code, title = problem_code_title(raw)
         why = f"HTTP {status}" + (f", {code}" if code else "") + (f": {title}" if title else "")
         if status in (401, 403):
             raise ArbodienstAuthError(f"arbodienst {name} refused {endpoint} ({why}); check the token and the "
@@ -283,17 +283,3 @@ class ArbodienstClient:
                                           "are not followed: set base_url to the API's real address")
         raise ArbodienstRejected(f"arbodienst {name} refused {endpoint} ({why}); not retried: check the data "
                                  "and the configuration", status=status, code=code, title=title)
-
-
-
-
-def _problem(raw: bytes) -> tuple[str | None, str | None]:
-    """``code`` and ``title`` of a problem answer (cleaned); ``detail`` is never read."""
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return None, None
-    if not isinstance(data, dict):
-        return None, None
-    code, title = data.get("code"), data.get("title")
-    return (clean(code, 80) if code else None), (clean(title) if title else None)

@@ -23,7 +23,7 @@ from urllib.parse import quote, urlencode, urlsplit
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from connectors.rest import backoff_seconds, clean, pinned_url, read_limited, retry_after_seconds
+from connectors.rest import backoff_seconds, clean, pinned_url, problem_code_title, read_limited, retry_after_seconds
 from connectors.tls import TlsFilesError, caused_by_tls, client_ssl_context
 
 from .errors import FeedProtocolError, FeedRefusedUrl, FeedRejected, FeedTooLarge, FeedUnavailable, ProviderFeedError
@@ -249,7 +249,7 @@ class ProviderFeedClient:
                 raise FeedProtocolError(f"provider feed {name} answered {endpoint} with Content-Type "
                                         f"{clean(ctype, 60) or 'none'} instead of {wanted[0]}; check base_url")
             return raw
-        code, title = _problem(raw)
+        code, title = problem_code_title(raw)
         why = f"HTTP {status}" + (f", {code}" if code else "") + (f": {title}" if title else "")
         if status in (408, 429) or status >= 500:
             raise FeedUnavailable(f"provider feed {name} answered {endpoint} with {why}; try again later",
@@ -285,15 +285,3 @@ def _aware(value: Any) -> datetime:
     if when.tzinfo is None:
         raise ValueError("date-time without offset")
     return when
-
-
-def _problem(raw: bytes) -> tuple[str | None, str | None]:
-    """``code`` and ``title`` of a problem answer (cleaned); ``detail`` is never read."""
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        return None, None
-    if not isinstance(data, dict):
-        return None, None
-    code, title = data.get("code"), data.get("title")
-    return (clean(code, 80) if code else None), (clean(title) if title else None)
