@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 import traceback
-from datetime import datetime
+from datetime import date, datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Optional
@@ -180,11 +180,12 @@ def cases_show(case_id: Annotated[str, typer.Argument(help="Case reference, e.g.
 
 
 def _record_step_change(action) -> None:
+    from services.dossier import DossierError
     from services.steps import StepError
 
     try:
         action()
-    except StepError as exc:
+    except (StepError, DossierError) as exc:
         raise VangnetError(str(exc)) from None
 
 
@@ -261,11 +262,12 @@ def cases_bijstelling(
     door: Annotated[Optional[str], typer.Option(help="Who (default: your user name).")] = None,
 ) -> None:
     """Record a bijstelling of the plan van aanpak after an evaluation (Regeling art. 5(4))."""
-    from services.steps import record_bijstelling
+    from services.dossier import record_bijstelling
 
     holder: list[int] = []
     _record_step_change(lambda: holder.append(record_bijstelling(_open_store(), case_id, on=_date(op, "--op"),
-                                                                 reason=reden, by=_who(door))))
+                                                                 reason=reden, by=_who(door),
+                                                                 today=date.today())))
     console.print(f"{case_id}: plan van aanpak version {holder[0]} recorded.")
 
 

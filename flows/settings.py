@@ -101,6 +101,20 @@ class Settings(BaseSettings):
     schedule_intake_minutes: int = Field(default=15, ge=1, le=1440, description="Minutes between intake runs.")
     schedule_consults_minutes: int = Field(default=30, ge=1, le=1440, description="Minutes between consult runs.")
 
+    riv_lead_weeks: int = Field(
+        default=6, ge=1, le=91, description="Weeks before week 91 the RIV task starts assembling drafts and listing gaps.")
+    report_dir: Path | None = Field(
+        default=None, description="Folder the monthly management report is written to; unset: `home`/reports.")
+    research_key: SecretStr | None = Field(
+        default=None, description="Key of the keyed hash (HMAC-SHA256) that pseudonymises the research export; "
+        "no default, never in the repo. Keep it the same across exports to follow a person.")
+    research_key_file: Path | None = Field(default=None, description="File holding the research key instead.")
+    retention_years: int = Field(
+        default=2, ge=1, le=30, description="Years after a case closed before the retention flow anonymises it.")
+    retention_wia_years: int = Field(
+        default=7, ge=1, le=30, description="The same when a WIA application followed (ASSUMPTION: the gemeente "
+        "sets its own term for cases that go on to WIA/WGA).")
+
     batch_size: int = Field(default=500, ge=1, description="Records per store batch (one Prefect task each).")
 
     @property

@@ -1,4 +1,5 @@
-"""What people record on a case's WVP steps: a step done, an art. 7 deviation, a bijstelling.
+"""What people record on a case's WVP steps: a step done, an art. 7 deviation (bijstellingen of the
+plan van aanpak: services.dossier).
 
 Each is an audit event (the dossier of Regeling art. 4) with who, when and why.
 """
@@ -70,17 +71,3 @@ def record_deviation(engine: Engine, case_ref: str, stap: Stap, *, new_date: dat
             "stap": stap.value, "oud": old.isoformat(), "nieuw": new_date.isoformat(), "reden": reason.strip(),
             "overlegd_op": consulted_on.isoformat(),
         })
-
-
-def record_bijstelling(engine: Engine, case_ref: str, *, on: date, reason: str, by: str) -> int:
-    """Art. 5(4): the plan van aanpak was adjusted after an evaluation or medical assessment.
-    Returns the version number of the plan (1 is the original)."""
-    if not reason.strip():
-        raise StepError("geef de aanleiding van de bijstelling (--reden)")
-    with store.session_scope(engine) as session:
-        case, _ = _case_and_step(session, case_ref, Stap.PLAN_VAN_AANPAK)
-        earlier = [e for e in store.audit_for_case(session, case.id) if e.action == "plan_van_aanpak.bijgesteld"]
-        version = len(earlier) + 2
-        store.record_audit(session, actor=by, action="plan_van_aanpak.bijgesteld", case_id=case.id,
-                           details={"versie": version, "op": on.isoformat(), "aanleiding": reason.strip()})
-        return version

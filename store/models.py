@@ -206,6 +206,8 @@ class Case(Base):
     opened_on: Mapped[date]
     closed_on: Mapped[date | None]
     closed_reason: Mapped[str | None] = mapped_column(Text)
+    anonymised_on: Mapped[date | None]
+    """Set by the retention flow: the BSN and the dossier's content are gone, the counts remain."""
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -422,3 +424,94 @@ class LksRecord(Base):
     bron: Mapped[LksBron] = mapped_column(str_enum(LksBron, 16))
     type_code: Mapped[str | None] = mapped_column(String(16))
     imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PlanVanAanpak(Base):
+    """One version of a case's plan van aanpak (Regeling art. 5). Versions are never changed: a
+    bijstelling (art. 5(4)) is the next version, with the reason that gave cause."""
+
+    __tablename__ = "plans_van_aanpak"
+    __table_args__ = (UniqueConstraint("case_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    agreed_on: Mapped[date]
+    contact_person: Mapped[str] = mapped_column(String(100))
+    activities: Mapped[list[Any]] = mapped_column(JSON)  # [{"activiteit", "doel", "streefdatum"}]
+    evaluation_moments: Mapped[list[Any]] = mapped_column(JSON)  # ISO dates
+    reason: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PlanCopy(Base):
+    """A copy of a plan version sent to the vangnetter or the contact person (art. 5: recorded)."""
+
+    __tablename__ = "plan_copies"
+    __table_args__ = (UniqueConstraint("plan_id", "recipient"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("plans_van_aanpak.id"), index=True)
+    recipient: Mapped[str] = mapped_column(String(16))
+    sent_on: Mapped[date]
+    recorded_by: Mapped[str] = mapped_column(String(64))
+
+
+class LadderEntry(Base):
+    """The case's trede on the re-integratieladder (0-9) from a date on."""
+
+    __tablename__ = "ladder_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    trede: Mapped[int] = mapped_column(Integer)
+    since: Mapped[date]
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseInstrument(Base):
+    """A re-integration instrument (schemas.dossier.Instrument) used by a case, from `started_on` to `ended_on`."""
+
+    __tablename__ = "case_instruments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    instrument: Mapped[str] = mapped_column(String(32))
+    started_on: Mapped[date]
+    ended_on: Mapped[date | None]
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DossierEntry(Base):
+    """A piece of the dossier no other record supplies (schemas.dossier.EntryKind): the last job, an
+    evaluation, the vangnetter's opinion, ... Text written by staff for the RIV; never a diagnosis."""
+
+    __tablename__ = "dossier_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    entry_date: Mapped[date]
+    text: Mapped[str] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RivDocument(Base):
+    """A re-integratieverslag as generated: its version, fingerprint and gaps; `final` when handed over."""
+
+    __tablename__ = "riv_documents"
+    __table_args__ = (UniqueConstraint("case_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    generated_on: Mapped[date]
+    sha256: Mapped[str] = mapped_column(String(64))
+    gaps: Mapped[list[Any]] = mapped_column(JSON)  # part letters
+    final: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

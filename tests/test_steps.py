@@ -1,4 +1,4 @@
-"""Recording what happened on the WVP steps: done, art. 7 deviations, bijstellingen — with the audit trail."""
+"""Recording what happened on the WVP steps: done, art. 7 deviations, with the audit trail (bijstellingen: test_dossier)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 import store
 from schemas.case import CaseStatus, Stap
 from rules.wvp import wvp_calendar
-from services.steps import StepError, mark_done, record_bijstelling, record_deviation
+from services.steps import StepError, mark_done, record_deviation
 
 D = date(2027, 1, 4)
 TODAY = date(2027, 3, 1)
@@ -58,13 +58,6 @@ def test_deviation_needs_reason_and_consultation_and_survives_a_recompute(engine
     deviation = next(e for e in audit if e.action == "step.deviation")
     assert deviation.details == {"stap": "herijking_1", "oud": "2027-07-05", "nieuw": "2027-08-01",
                                  "reden": "opname in juli", "overlegd_op": "2027-02-26"}
-
-
-def test_bijstellingen_are_versioned(engine, case_ref):
-    assert record_bijstelling(engine, case_ref, on=date(2027, 4, 1), reason="evaluatie", by="cm") == 2
-    assert record_bijstelling(engine, case_ref, on=date(2027, 6, 1), reason="FML herzien", by="cm") == 3
-    _, audit = steps(engine, case_ref)
-    assert [e.details["versie"] for e in audit if e.action == "plan_van_aanpak.bijgesteld"] == [2, 3]
 
 
 def test_unknown_case_is_a_clear_error(engine):
