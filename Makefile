@@ -7,6 +7,10 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: demo test install clean-state scale-out scale-out-down
 
+# The management report is tested in headless Chromium: Debian's package (no browser download at run time).
+CHROMIUM := /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
@@ -17,7 +21,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/vangnet demo
 
-test: $(STAMP)
+$(CHROMIUM):
+	$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium \
+	  || ($(SUDO) apt-get update -q && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium)
+
+test: $(STAMP) $(CHROMIUM)
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/python -m pytest
 
 # Remove local state (database, Prefect home, logs); stops the local Prefect server first.

@@ -11,7 +11,7 @@ import json
 import logging
 import sys
 import traceback
-from datetime import date, datetime
+from datetime import datetime
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Optional
@@ -54,6 +54,20 @@ def _register_sub_apps() -> None:
     app.command("doctor")(doctor)
     app.add_typer(scaleout_app, name="scaleout")
     app.add_typer(alerts_app, name="alerts")
+    from flows.cli_dossier import dossier_app, instrument_app, ladder_app, plan_app
+    from flows.cli_report import report
+    from flows.cli_research import research_export
+    from flows.cli_retention import retention
+    from flows.cli_riv import riv
+
+    app.add_typer(plan_app, name="plan", help="The plan van aanpak: record, bijstelling, copies, show.")
+    app.add_typer(ladder_app, name="ladder", help="The re-integratieladder (treden 0-9) of a case.")
+    app.add_typer(instrument_app, name="instrument", help="Re-integration instruments of a case.")
+    app.add_typer(dossier_app, name="dossier", help="Dossier entries for the RIV parts.")
+    app.command("riv")(riv)
+    app.command("report")(report)
+    app.command("research-export")(research_export)
+    app.command("retention")(retention)
 
 
 _register_sub_apps()
@@ -95,7 +109,7 @@ def demo(
         raise VangnetError(f"Scenario file {scenario} does not exist.", hint="Give an existing --scenario file.")
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
-        task = progress.add_task("Migrating the database", total=7)  # steps: see run_demo
+        task = progress.add_task("Migrating the database", total=8)  # steps: see run_demo
 
         def step(description: str) -> None:
             progress.update(task, advance=1, description=description)
@@ -105,7 +119,7 @@ def demo(
         prefect_server.ensure_server(settings)
         prefect_server.apply_prefect_env(settings)
         result = run_demo(settings, scenario, step)
-        progress.update(task, completed=7, description="Done")
+        progress.update(task, completed=8, description="Done")
     _print_cases(result.cases)
     _print_quarantine(result.quarantine)
     _print_rows("Bedrijfsarts consults", result.consults, ("case", "purpose", "status", "slot", "attempt"))
@@ -252,23 +266,6 @@ def cases_deviate(
         _open_store(), case_id, _stap(stap), new_date=_date(datum, "--datum"), reason=reden,
         consulted_on=_date(overlegd_op, "--overlegd-op"), by=_who(door), today=today))
     console.print(f"{case_id}: {stap} moved to {datum} (art. 7), recorded in the dossier.")
-
-
-@cases_app.command("bijstelling")
-def cases_bijstelling(
-    case_id: Annotated[str, typer.Argument(help="Case reference, e.g. VN-000001.")],
-    op: Annotated[str, typer.Option(help="Date of the bijstelling, YYYY-MM-DD.")],
-    reden: Annotated[str, typer.Option(help="The evaluation or assessment that gave cause.")],
-    door: Annotated[Optional[str], typer.Option(help="Who (default: your user name).")] = None,
-) -> None:
-    """Record a bijstelling of the plan van aanpak after an evaluation (Regeling art. 5(4))."""
-    from services.dossier import record_bijstelling
-
-    holder: list[int] = []
-    _record_step_change(lambda: holder.append(record_bijstelling(_open_store(), case_id, on=_date(op, "--op"),
-                                                                 reason=reden, by=_who(door),
-                                                                 today=date.today())))
-    console.print(f"{case_id}: plan van aanpak version {holder[0]} recorded.")
 
 
 @cases_app.command("export")

@@ -41,6 +41,36 @@ class DemoResult:
     prefect_ui: str
 
 
+def record_demo_dossier(engine, spec: dict[str, Any] | None, today: date) -> str | None:
+    """Record the scenario's `dossier` section for the case of its `bericht_id` (once: a second demo run
+    finds the plan and adds nothing). Returns the case reference."""
+    from schemas.dossier import Activity, EntryKind, Instrument, Recipient, Trede
+    from services import dossier
+
+    if not spec:
+        return None
+    with store.session_scope(engine) as session:
+        signal = store.get_signal(session, spec["bericht_id"])
+        case = store.get_case(session, signal.case_id) if signal and signal.case_id else None
+        if case is None or dossier.plan_history(session, case.id):
+            return case.ref if case else None
+        ref = case.ref
+    day = date.fromisoformat
+    plan, by = spec["plan"], "demo-casemanager"
+    dossier.record_plan(engine, ref, agreed_on=day(plan["op"]), contact_person=plan["contactpersoon"],
+                        activities=[Activity(a, g, day(t) if t else None) for a, g, t in plan["activiteiten"]],
+                        evaluation_moments=[day(d) for d in plan["evaluaties"]], by=by, today=today)
+    for recipient, sent in plan.get("afschriften", {}).items():
+        dossier.record_copy(engine, ref, recipient=Recipient(recipient), sent_on=day(sent), by=by, today=today)
+    for trede, since in spec.get("trede", []):
+        dossier.set_trede(engine, ref, trede=Trede(trede), since=day(since), by=by, today=today)
+    for instrument, start in spec.get("instrumenten", []):
+        dossier.start_instrument(engine, ref, Instrument(instrument), started_on=day(start), by=by, today=today)
+    for kind, on, text in spec.get("items", []):
+        dossier.add_entry(engine, ref, EntryKind(kind), entry_date=day(on), text=text, by=by, today=today)
+    return ref
+
+
 def run_demo(settings: Settings, scenario: Path, step: Callable[[str], None]) -> DemoResult:
     """Run the demo; `step` is told each phase (the CLI turns it into a progress bar).
 
@@ -70,6 +100,8 @@ def run_demo(settings: Settings, scenario: Path, step: Callable[[str], None]) ->
         for number, document in demo_invoices(list_orders(engine), provider_contracts(Settings()), run_date):
             partners.invoice_feed.add_document(document, number)
         counts["invoices"] = invoice_sync_flow(run_date=run_date)
+    step("The casemanager records the plan van aanpak, trede, instrument and RIV entries of one case")
+    record_demo_dossier(engine, data.get("dossier"), run_date)
     with store.session_scope(engine) as session:
         cases = all_case_summaries(session)
         quarantined = [{"bericht_id": q.bericht_id, "reden": q.reason} for q in store.list_quarantine(session)]
