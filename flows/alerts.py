@@ -40,7 +40,8 @@ WVP_OVERDUE = "vangnet: WVP steps overdue"
 QUARANTINED = "vangnet: messages quarantined"
 PARTNER_DOWN = "vangnet: partner down"
 NEEDS_PERSON = "vangnet: case needs a person"
-ALERT_NAMES = (FLOW_FAILED, NO_INTAKE, SEQUENCE_GAP, WVP_OVERDUE, QUARANTINED, PARTNER_DOWN, NEEDS_PERSON)
+RIV_GAPS = "vangnet: RIV due with missing parts"
+ALERT_NAMES = (FLOW_FAILED, NO_INTAKE, SEQUENCE_GAP, WVP_OVERDUE, QUARANTINED, PARTNER_DOWN, NEEDS_PERSON, RIV_GAPS)
 
 _RUN = "{% if flow_run %} (run {{ flow_run.name }}){% endif %}"
 _RUN_LINK = "{% if flow_run %}\nRun: {{ flow_run|ui_url }}{% endif %}"
@@ -158,6 +159,7 @@ def alert_automations(block_id: UUID, *, intake_within_seconds: int = 86400,
         _quarantined(block_id),
         _partner_down(block_id),
         _needs_person(block_id),
+        _riv_gaps(block_id, overdue_quiet_seconds),
     ]
 
 
@@ -235,6 +237,19 @@ def _wvp_overdue(block_id: UUID, quiet_seconds: int):
         "{{ event.resource.id | replace('vangnet.case.', '') }}, step {{ event.payload.stap }}, "
         "{{ event.payload.dagen_te_laat }} days late.\nAll of them are in the run's wvp-deadlines artifact; "
         f"further overdue alerts are held back for {_duration(quiet_seconds)}." + _RUN_LINK,
+    )
+
+
+def _riv_gaps(block_id: UUID, quiet_seconds: int):
+    return _automation(
+        RIV_GAPS, "Re-integratieverslagen due within two weeks that still miss parts (vangnet.riv.gaps); one "
+        f"alert, then quiet for {_duration(quiet_seconds)}.",
+        _on("vangnet.riv.gaps", match={"prefect.resource.id": "vangnet.case.*"}, within=quiet_seconds),
+        block_id, "vangnet: RIV due with missing parts",
+        "The RIV task" + _RUN + " found re-integratieverslagen due soon that still miss parts. First: case "
+        "{{ event.resource.id | replace('vangnet.case.', '') }}, due {{ event.payload.riv_datum }}, missing parts "
+        "{{ event.payload.ontbrekend | join(', ') }}.\nAll of them are in the run's riv-gaps artifact; "
+        "`vangnet riv CASE --out FILE` lists what supplies each part." + _RUN_LINK,
     )
 
 

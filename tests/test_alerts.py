@@ -181,6 +181,9 @@ EVENT_ALERTS = [  # event, resource, payload (with decoys) -> the one alert it r
     ("vangnet.consult.escalated", "vangnet.case.VN-000002",
      {"reden": "herhaald niet verschenen bij de bedrijfsarts", "max_no_shows": 2, "bsn": DECOY},
      "vangnet: case needs a person", ["case VN-000002 needs a person"], ["verschenen"]),
+    ("vangnet.riv.gaps", "vangnet.case.VN-000003", {"riv_datum": "2028-10-02", "dagen_over": 9,
+                                                    "ontbrekend": ["e", "k"], "bsn": DECOY},
+     "vangnet: RIV due with missing parts", ["case VN-000003, due 2028-10-02, missing parts e, k"], []),
 ]
 
 
