@@ -159,6 +159,8 @@ def configured_secrets(settings: Settings) -> list[str]:
     if settings.arbodienst_token is not None:
         values.append(settings.arbodienst_token.get_secret_value())
     values += [token.get_secret_value() for token in settings.provider_feed_tokens.values()]
+    if settings.research_key is not None:
+        values.append(settings.research_key.get_secret_value())
     try:
         values.append(make_url(settings.resolved_database_url).password)
     except Exception:  # noqa: BLE001 - an unparseable URL is reported by the database check
@@ -251,7 +253,25 @@ def check_configuration(settings: Settings) -> list[Check]:
     checks += _guarded("zaaksysteem (ZGW) settings", lambda: check_zgw(settings))
     checks += _guarded("arbodienst settings", lambda: check_arbodienst(settings))
     checks += _guarded("invoice feeds", lambda: check_feeds(settings))
+    checks += _guarded("research key", lambda: check_research_key(settings))
     return checks
+
+
+def check_research_key(settings: Settings) -> Check:
+    """The key of the research export's pseudonyms: not needed until someone exports, then usable."""
+    from services.research_export import ResearchKeyError, load_key
+
+    key = settings.research_key.get_secret_value() if settings.research_key else None
+    if not key and settings.research_key_file is None:
+        return Check("research key", SKIP, "no research key: `vangnet research-export` will refuse to run",
+                     "Set VANGNET_RESEARCH_KEY or VANGNET_RESEARCH_KEY_FILE (at least 16 bytes, kept outside the "
+                     "repo) before exporting.")
+    try:
+        raw = load_key(key, settings.research_key_file)
+    except ResearchKeyError as exc:
+        return Check("research key", FAIL, str(exc),
+                     "Point VANGNET_RESEARCH_KEY_FILE at a readable file with a key of at least 16 bytes.")
+    return Check("research key", OK, f"set ({len(raw)} bytes)")
 
 
 def check_gemeentecode(settings: Settings) -> Check:

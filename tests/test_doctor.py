@@ -163,6 +163,18 @@ def test_arbodienst_without_token_and_a_feed_without_token_warn(home):
     assert feed.status == "warn" and "VANGNET_PROVIDER_FEED_TOKENS" in feed.fix
 
 
+def test_the_research_key_is_optional_but_must_be_usable_when_set(home, tmp_path):
+    assert doctor.check_research_key(Settings()).status == "skip"
+    short = doctor.check_research_key(Settings(research_key="kort"))
+    assert short.status == "fail" and "kort" not in short.detail + short.fix
+    missing = doctor.check_research_key(Settings(research_key_file=tmp_path / "nope.key"))
+    assert missing.status == "fail" and "VANGNET_RESEARCH_KEY_FILE" in missing.fix
+    (tmp_path / "research.key").write_text("0123456789abcdef0123\n")
+    ok = doctor.check_research_key(Settings(research_key_file=tmp_path / "research.key"))
+    assert (ok.status, ok.detail) == ("ok", "set (20 bytes)")
+    assert "0123456789abcdef0123" in doctor.configured_secrets(Settings(research_key="0123456789abcdef0123"))
+
+
 # -- database -----------------------------------------------------------------------------------------------
 def test_a_missing_database_fails_with_db_upgrade_and_is_not_created(home):
     checks = by_name(run_checks())
