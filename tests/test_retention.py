@@ -228,6 +228,25 @@ def test_due_case_is_anonymised_and_no_trace_of_its_bsn_remains(engine):
     assert BSN["due"] not in json.dumps(details)
 
 
+def test_a_late_correction_or_withdrawal_of_an_anonymised_case_changes_nothing(engine):
+    ids = build_world(engine)
+    run(engine)
+    late = [{"bericht_id": "LATE-C", "volgnummer": 50, "soort": "CORRECTIE", "bsn": BSN["due"], "gemeentecode": "0518",
+             "verwijst_naar": "R-1", "eerste_ziektedag": "2024-01-15", "datum_melding": "2024-01-20",
+             "wettelijke_grondslag": "ZW_38_2"},
+            {"bericht_id": "LATE-I", "volgnummer": 51, "soort": "INTREKKING", "bsn": BSN["due"], "gemeentecode": "0518",
+             "verwijst_naar": "R-1"}]
+    import_signal_file(engine, _signal_file(late), source="ib", now=NOW)
+    before = snapshot(engine)["cases"]
+    process_inbox_batch(engine, source="ib", limit=100, today=TODAY)
+    assert snapshot(engine)["cases"] == before  # neither flagged, reopened nor withdrawn
+    with store.session_scope(engine) as s:
+        for bericht_id in ("LATE-C", "LATE-I"):
+            row = store.get_signal(s, bericht_id)
+            assert row.case_id is None and row.status.value != "GEPARKEERD", bericht_id
+        assert s.get(Case, ids["due"]).status.value == "GESLOTEN"
+
+
 def test_second_run_and_dry_run_change_nothing(engine):
     build_world(engine)
     before = snapshot(engine)

@@ -39,6 +39,8 @@ from store.models import Case, SignalRow, SignalStatus
 
 _VOLGT_NIET = "het bericht waarnaar verwezen wordt ({}) is nog niet ontvangen"
 _KRING = "bericht {} verwijst (via correcties) naar zichzelf; beoordeel handmatig"
+_GEANONIMISEERD = ("bericht {} verwijst naar een zaak die na de bewaartermijn is geanonimiseerd; er verandert "
+                   "niets, beoordeel handmatig of het een nieuwe melding is")
 
 
 class _Circular(Exception):
@@ -69,6 +71,11 @@ def _case_of(session: Session, rows: list[SignalRow]) -> Case | None:
     return session.get(Case, case_id) if case_id is not None else None
 
 
+def _anonymised(case: Case | None) -> bool:
+    """A case the retention flow anonymised is history: a late correction or withdrawal can't change it."""
+    return case is not None and case.anonymised_on is not None
+
+
 def _closer(session: Session, case: Case) -> str | None:
     events = store.audit_for_case(session, case.id)
     return last_closer((e.action, (e.details or {}).get("bericht_id")) for e in events)
@@ -86,6 +93,9 @@ def apply_correctie(session: Session, row: SignalRow, signal: Signal, *, receive
         return done(session, row, None, "noted")
     if isinstance(chain, str):
         return park(session, row, chain)
+    if _anonymised(_case_of(session, chain)):
+        audit(session, "signal.noted", row, reden=_GEANONIMISEERD.format(row.bericht_id))
+        return done(session, row, None, "noted")
     target, original = chain[0], chain[-1]
     if original.soort is SignaalSoort.ZIEKMELDING_VANGNETTER:
         return _correct_ziekmelding(session, row, signal, target, original)
@@ -187,6 +197,9 @@ def apply_intrekking(session: Session, row: SignalRow, signal: Signal, *, receiv
     if target is None:
         return park(session, row, _VOLGT_NIET.format(signal.verwijst_naar))
     case = session.get(Case, target.case_id) if target.case_id else None
+    if _anonymised(case):
+        audit(session, "signal.noted", row, reden=_GEANONIMISEERD.format(row.bericht_id))
+        return done(session, row, None, "noted")
     if target.status is SignalStatus.INGETROKKEN:
         audit(session, "signal.noted", row, case, reden=f"bericht {target.bericht_id} was al ingetrokken")
         return done(session, row, case, "noted")
