@@ -8,6 +8,9 @@
 | `consult-lifecycle` | plan, book, follow up bedrijfsarts consults | every `VANGNET_SCHEDULE_CONSULTS_MINUTES` (30) |
 | `invoice-sync` | fetch, check, export provider invoices | daily 06:00 |
 | `wvp-deadline-monitor` | the deadline table and overdue events | daily 07:00 |
+| `riv-preparation` | assemble RIVs due within `VANGNET_RIV_LEAD_WEEKS`, list missing parts | daily 07:30 |
+| `management-report` | last month's management report (page + an artifact per figure) | monthly, on the 2nd at 07:00 |
+| `retention` | anonymise cases closed longer than the retention term | weekly, Sunday 03:00 |
 | `invoice-review` | a clerk decides disputed invoices | on demand (Run in the UI) |
 
 No deployment has parameters: every run reads its configuration (`VANGNET_*`) and the date itself, so
@@ -80,6 +83,15 @@ def deployment_specs(settings: Settings) -> list[DeploymentSpec]:
                        "Fetch, validate, reconcile and export provider invoices.", cron="0 6 * * *"),
         DeploymentSpec("wvp-deadline-monitor", "flows.monitor:deadline_monitor_flow",
                        "List WVP steps due or overdue; an event per overdue step.", cron="0 7 * * *"),
+        DeploymentSpec("riv-preparation", "flows.riv:riv_preparation_flow",
+                       "Assemble the RIVs due within VANGNET_RIV_LEAD_WEEKS and list their missing parts; "
+                       "an event per RIV due within 2 weeks that still misses parts.", cron="30 7 * * *"),
+        DeploymentSpec("management-report", "flows.report:management_report_flow",
+                       "Last month's management report: HTML page with charts in VANGNET_REPORT_DIR and an "
+                       "artifact per figure.", cron="0 7 2 * *"),
+        DeploymentSpec("retention", "flows.retention:retention_flow",
+                       "Anonymise cases closed longer than VANGNET_RETENTION_YEARS (WIA: VANGNET_RETENTION_WIA_YEARS).",
+                       cron="0 3 * * 0"),
         DeploymentSpec("invoice-review", "flows.invoices:invoice_review_flow",
                        "A clerk decides disputed invoices (the run pauses with a form per invoice)."),
     ]

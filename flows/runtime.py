@@ -236,3 +236,23 @@ def drop_folder(settings: Settings):
 def finance_export_dir(settings: Settings) -> Path:
     """Where booking files for finance are written."""
     return (settings.finance_export_dir or settings.home / "exports").expanduser().resolve()
+
+
+def report_period(value: str | None, today):
+    """The month to report on: `value` (YYYY-MM; ValueError when it is not one), else the month before `today`."""
+    from rules.report_metrics import Period
+
+    return Period.parse(value) if value else Period.containing(today).previous()
+
+
+def report_folder(settings, period) -> Path:
+    """`VANGNET_REPORT_DIR`/<period>, else `home`/reports/<period>."""
+    return ((settings.report_dir or settings.home / "reports") / period.label).expanduser().resolve()
+
+
+def provider_names(settings) -> dict[str, str]:
+    """Provider id -> name from the contracts; ids only (empty) when the contracts can't be read."""
+    try:
+        return {pid: contract.naam for pid, contract in provider_contracts(settings).items()}
+    except VangnetError:
+        return {}

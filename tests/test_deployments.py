@@ -14,7 +14,8 @@ def test_every_deployment_has_a_flow_a_schedule_or_is_on_demand_and_no_parameter
     settings = Settings(schedule_intake_minutes=10, schedule_consults_minutes=20)
     specs = {s.name: s for s in deployment_specs(settings)}
     assert set(specs) == {"signal-intake", "casework", "suwinet-safety-net", "consult-lifecycle", "invoice-sync",
-                          "wvp-deadline-monitor", "invoice-review"}
+                          "wvp-deadline-monitor", "riv-preparation", "management-report", "retention",
+                          "invoice-review"}
     assert (specs["signal-intake"].interval_minutes, specs["consult-lifecycle"].interval_minutes) == (10, 20)
     assert specs["casework"].offset_minutes == 5 and specs["suwinet-safety-net"].cron == "0 2 * * *"
     assert specs["invoice-review"].schedules() == []
@@ -33,7 +34,7 @@ def test_deploy_to_a_process_work_pool_is_idempotent(prefect_server):
     assert ensure_process_pool("vangnet-test") is True and ensure_process_pool("vangnet-test") is False
     first = deploy_to_pool(Settings(), "vangnet-test", paused=True)
     second = deploy_to_pool(Settings(), "vangnet-test", paused=True)
-    assert first == second and len(first) == 7
+    assert first == second and len(first) == 10
     found = httpx.post(f"{prefect_server}/deployments/filter", timeout=10,
                        json={"work_pools": {"name": {"any_": ["vangnet-test"]}}}).json()
     assert sorted(d["name"] for d in found) == sorted(first)
