@@ -109,7 +109,7 @@ def demo(
         raise VangnetError(f"Scenario file {scenario} does not exist.", hint="Give an existing --scenario file.")
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
-        task = progress.add_task("Migrating the database", total=8)  # steps: see run_demo
+        task = progress.add_task("Migrating the database", total=9)  # steps: see run_demo
 
         def step(description: str) -> None:
             progress.update(task, advance=1, description=description)
@@ -119,7 +119,7 @@ def demo(
         prefect_server.ensure_server(settings)
         prefect_server.apply_prefect_env(settings)
         result = run_demo(settings, scenario, step)
-        progress.update(task, completed=8, description="Done")
+        progress.update(task, completed=9, description="Done")
     _print_cases(result.cases)
     _print_quarantine(result.quarantine)
     _print_rows("Bedrijfsarts consults", result.consults, ("case", "purpose", "status", "slot", "attempt"))
@@ -132,6 +132,10 @@ def demo(
     _print_deadlines(result.deadlines)
     for flow_name, counts in result.counts.items():
         console.print(f"{flow_name}: " + (", ".join(f"{k}={v}" for k, v in counts.items()) or "-"))
+    console.print(f"Management report: {result.report_index}")
+    if result.dossier_case:
+        console.print(f"Re-integratieverslag (draft, lists its gaps): vangnet riv {result.dossier_case} --out "
+                      f"riv-{result.dossier_case} --today {result.run_date}")
     console.print(f"Prefect UI (keeps running): [bold]{result.prefect_ui}[/bold]  —  stop it with "
                   "`vangnet server stop`.")
 

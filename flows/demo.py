@@ -39,6 +39,9 @@ class DemoResult:
     orders: list[dict[str, Any]]
     invoices: list[dict[str, Any]]
     prefect_ui: str
+    report_index: str = ""
+    dossier_case: str | None = None
+    run_date: str = ""
 
 
 def record_demo_dossier(engine, spec: dict[str, Any] | None, today: date) -> str | None:
@@ -77,6 +80,7 @@ def run_demo(settings: Settings, scenario: Path, step: Callable[[str], None]) ->
     The caller must have pointed Prefect at the local server (flows.prefect_server) before this runs.
     """
     from flows.invoices import invoice_sync_flow
+    from flows.report import management_report_flow
     from flows.pipeline import pipeline_flow  # imports prefect: only after the environment is set
     from flows.runtime import provider_contracts
     from services.deadlines import deadlines_on
@@ -101,7 +105,9 @@ def run_demo(settings: Settings, scenario: Path, step: Callable[[str], None]) ->
             partners.invoice_feed.add_document(document, number)
         counts["invoices"] = invoice_sync_flow(run_date=run_date)
     step("The casemanager records the plan van aanpak, trede, instrument and RIV entries of one case")
-    record_demo_dossier(engine, data.get("dossier"), run_date)
+    dossier_case = record_demo_dossier(engine, data.get("dossier"), run_date)
+    step("Writing the management report of the demo month (charts; an artifact per figure)")
+    report = management_report_flow(period=f"{run_date:%Y-%m}")
     with store.session_scope(engine) as session:
         cases = all_case_summaries(session)
         quarantined = [{"bericht_id": q.bericht_id, "reden": q.reason} for q in store.list_quarantine(session)]
@@ -116,4 +122,5 @@ def run_demo(settings: Settings, scenario: Path, step: Callable[[str], None]) ->
     engine.dispose()
     ui = settings.resolved_prefect_api_url.removesuffix("/api")
     return DemoResult(counts=counts, cases=cases, quarantine=quarantined, deadlines=deadlines, consults=consults,
-                      orders=orders, invoices=invoices, prefect_ui=ui)
+                      orders=orders, invoices=invoices, prefect_ui=ui, report_index=str(report["index"]),
+                      dossier_case=dossier_case, run_date=run_date.isoformat())

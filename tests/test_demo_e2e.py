@@ -103,6 +103,32 @@ def test_demo_invoices_show_each_verdict_once_after_two_runs(demo_runs):
     assert len(booked) == len(by_verdict["APPROVED"])  # each approved invoice booked exactly once
 
 
+def test_a_demo_case_gives_a_riv_with_every_art_8_part_present_or_a_gap(demo_runs, tmp_path):
+    env, _, _ = demo_runs
+    case = next(c for c in json.loads(run(env, "cases", "export", "--json").stdout) if "DEMO-1001" in c["bericht_ids"])
+    result = run(env, "riv", case["case_id"], "--out", str(tmp_path / "riv"), "--today", "2027-03-01")
+    assert result.returncode == 0, result.stdout + result.stderr
+    html, pdf = (tmp_path / "riv.html").read_text(encoding="utf-8"), (tmp_path / "riv.pdf").read_bytes()
+    assert pdf.startswith(b"%PDF-") and len(pdf) > 2000
+    for letter in "abcdefghijk":
+        assert f'id="deel-{letter}"' in html, letter
+    # The casemanager's demo records fill b, c and f; what no one recorded yet is listed as a gap.
+    assert "Medewerker orderverzameling" in html and "MBO-2 logistiek" in html and "arbeidsdeskundig onderzoek" in html
+    assert "Missing parts" in result.stdout and re.search(r"\bk\b.*Mening van de vangnetter", result.stdout)
+
+
+def test_the_demo_writes_the_management_report_and_publishes_its_figures(demo_runs):
+    env, home, (first, _) = demo_runs
+    index = home / "reports" / "2027-03" / "index.html"
+    assert f"Management report: {index}" in first.stdout.replace("\n", "")
+    html = index.read_text(encoding="utf-8")
+    assert html.count("<figure") == 7 and all((home / "reports" / "2027-03" / "figures" / f"{key}.png").is_file()
+                                              for key in ("caseload", "wvp-steps", "invoices"))
+    api = f"http://127.0.0.1:{env['VANGNET_PREFECT_PORT']}/api"
+    keys = {a["key"] for a in httpx.post(f"{api}/artifacts/filter", json={}, timeout=10).json()}
+    assert {"report-caseload", "report-costs", "report-ladder"} <= keys
+
+
 def test_scenario_cli_prints_json_lines_per_file(demo_runs):
     env, _, _ = demo_runs
     files = [str(SCENARIOS / "s01-overname-op-tijd.json"), str(SCENARIOS / "s06-andere-woongemeente.json")]
@@ -138,7 +164,7 @@ def test_no_bsn_anywhere(demo_runs):
         haystacks[f"Prefect API {endpoint}"] = httpx.post(f"{api}/{endpoint}/filter", json={}, timeout=10).text
     haystacks["cases export"] = run(env, "cases", "export", "--json").stdout
     for path in home.rglob("*"):
-        if path.is_file() and path.suffix in {".log", ".db", ".db-wal", ".db-shm", ".txt", ".json", ""}:
+        if path.is_file() and path.suffix in {".log", ".db", ".db-wal", ".db-shm", ".txt", ".json", ".html", ".svg", ".csv", ""}:
             if path.name.startswith("vangnet.db"):
                 continue  # our own store holds BSNs by design; everything else must not
             haystacks[str(path.relative_to(home))] = path.read_bytes().decode("latin-1")
