@@ -171,12 +171,7 @@ def cases_show(case_id: Annotated[str, typer.Argument(help="Case reference, e.g.
     from services.reporting import case_summary
 
     with store.session_scope(_open_store()) as session:
-        try:
-            case = store.get_case(session, case_id)
-        except ValueError:
-            case = None
-        if case is None:
-            raise VangnetError(f"There is no case {case_id!r}.", hint="See `vangnet cases list` for references.")
+        case = _existing_case(session, case_id)
         summary = case_summary(session, case)
         steps = store.steps_for(session, case)
         table = Table(title=f"{summary['case_id']} — {summary['status']}", title_justify="left")
@@ -195,6 +190,14 @@ def cases_show(case_id: Annotated[str, typer.Argument(help="Case reference, e.g.
     console.print(f"signals: {', '.join(summary['bericht_ids'])}   zaak: {summary['zaak_identificatie'] or '-'}")
     console.print(table)
     console.print(audit)
+
+
+def _existing_case(session, case_id: str):
+    """The case with this reference, or the error that says how to find one."""
+    case = store.get_case(session, case_id)
+    if case is None:
+        raise VangnetError(f"There is no case {case_id!r}.", hint="See `vangnet cases list` for references.")
+    return case
 
 
 def _record_step_change(action) -> None:

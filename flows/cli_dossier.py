@@ -133,7 +133,7 @@ def plan_show(case_id: CaseArg) -> None:
 
     cli = _cli()
     with store.session_scope(cli._open_store()) as session:
-        case = _case(session, case_id)
+        case = cli._existing_case(session, case_id)
         versions = plan_history(session, case.id)
     if not versions:
         cli.console.print(f"{case_id} has no plan van aanpak yet (`vangnet plan record`).")
@@ -147,16 +147,6 @@ def plan_show(case_id: CaseArg) -> None:
         cli.console.print(table)
         cli.console.print("evaluatie: " + (", ".join(map(str, v.evaluation_moments)) or "-") + "   afschriften: "
                           + (", ".join(f"{k} {d}" for k, d in v.copies.items()) or "-"))
-
-
-def _case(session, case_id: str):
-    try:
-        case = store.get_case(session, case_id)
-    except ValueError:
-        case = None
-    if case is None:
-        raise VangnetError(f"There is no case {case_id!r}.", hint="See `vangnet cases list` for references.")
-    return case
 
 
 @ladder_app.command("set")
@@ -186,7 +176,7 @@ def ladder_show(case_id: CaseArg) -> None:
 
     cli = _cli()
     with store.session_scope(cli._open_store()) as session:
-        case = _case(session, case_id)
+        case = cli._existing_case(session, case_id)
         ladder = [(e.since, e.trede) for e in ladder_history(session, case.id)]
         instruments = [(i.instrument, i.started_on, i.ended_on) for i in instruments_of(session, case.id)]
     table = Table(title=f"{case_id} re-integratieladder", title_justify="left")

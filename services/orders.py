@@ -170,10 +170,7 @@ def _request(case_ref, contract, kind, start, end, hours, traject) -> OrderReque
 
 
 def _case(session: Session, case_ref: str) -> Case:
-    try:
-        case = store.get_case(session, case_ref)
-    except ValueError:
-        case = None
+    case = store.get_case(session, case_ref)
     if case is None:
         raise OrderError(f"er is geen zaak {case_ref!r}; zie `vangnet cases list`")
     return case

@@ -107,8 +107,7 @@ def anonymise_due_cases(engine: Engine, *, today: date, years: int, wia_years: i
     `dry_run` does the same work and rolls it back: the result says exactly what a real run would do.
     """
     result = RetentionResult(dry_run=dry_run)
-    session = store.make_sessionmaker(engine)()
-    try:
+    with store.session_scope(engine) as session:
         candidates = _claim(session, before=candidate_before(today, years), after_id=after_id, limit=limit)
         result.claimed = len(candidates)
         result.last_case_id = candidates[-1].id if candidates else None
@@ -127,14 +126,7 @@ def anonymise_due_cases(engine: Engine, *, today: date, years: int, wia_years: i
             for name, n in counts.items():
                 result.removed[name] += n
         if dry_run:
-            session.rollback()
-        else:
-            session.commit()
-    except BaseException:
-        session.rollback()
-        raise
-    finally:
-        session.close()
+            session.rollback()  # session_scope then commits an empty transaction
     return result
 
 

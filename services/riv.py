@@ -80,10 +80,7 @@ def output_paths(out: Path) -> tuple[Path, Path]:
 
 
 def _case(session: Session, case_ref: str) -> Case:
-    try:
-        case = store.get_case(session, case_ref)
-    except ValueError:
-        case = None
+    case = store.get_case(session, case_ref)
     if case is None:
         raise RivError(f"er is geen zaak {case_ref!r}; zie `vangnet cases list`")
     if case.anonymised_on is not None:

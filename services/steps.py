@@ -25,10 +25,7 @@ class StepError(ValueError):
 
 
 def _case_and_step(session, case_ref: str, stap: Stap) -> tuple[Case, WvpStep]:
-    try:
-        case = store.get_case(session, case_ref)
-    except ValueError:
-        case = None
+    case = store.get_case(session, case_ref)
     if case is None:
         raise StepError(f"er is geen zaak {case_ref!r}; zie `vangnet cases list`")
     step = next((s for s in store.steps_for(session, case) if s.stap is stap), None)

@@ -50,8 +50,11 @@ def create_case(session: Session, **fields: Any) -> Case:
 
 
 def get_case(session: Session, ref_or_id: str | int) -> Case | None:
-    """A case by reference ("VN-000012") or id; None when it does not exist."""
-    return session.get(Case, parse_case_ref(ref_or_id))
+    """A case by reference ("VN-000012") or id; None when it does not exist or `ref_or_id` is no reference."""
+    try:
+        return session.get(Case, parse_case_ref(ref_or_id))
+    except ValueError:
+        return None
 
 
 def list_cases(

@@ -101,6 +101,24 @@ def engine(db_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture
+def local_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """A temporary `VANGNET_HOME` with a migrated SQLite store where the CLI and the flows find it by
+    default; yields an engine on that store."""
+    from flows import runtime
+
+    monkeypatch.setenv("VANGNET_HOME", str(tmp_path))
+    monkeypatch.delenv("VANGNET_DATABASE_URL", raising=False)
+    url = f"sqlite:///{(tmp_path / 'vangnet.db').resolve()}"
+    upgrade(url)
+    eng = make_engine(url)
+    try:
+        yield eng
+    finally:
+        eng.dispose()
+        runtime.close_all()
+
+
+@pytest.fixture
 def session(engine: Engine) -> Iterator[Session]:
     """A session on the migrated database; rolled back and closed after the test."""
     with make_sessionmaker(engine)() as s:

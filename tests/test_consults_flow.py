@@ -16,16 +16,9 @@ pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'vangnet.db'}"
-    monkeypatch.setenv("VANGNET_HOME", str(tmp_path))
-    monkeypatch.setenv("VANGNET_DATABASE_URL", url)
-    monkeypatch.setenv("VANGNET_BATCH_SIZE", "2")
-    store.upgrade(url)
-    engine = store.make_engine(url)
-    yield engine
-    engine.dispose()
-
+def home(local_home, monkeypatch):
+    monkeypatch.setenv("VANGNET_BATCH_SIZE", "2")  # a few records already take several batches
+    return local_home
 
 def test_flow_is_skipped_without_an_arbodienst(prefect_server, home, monkeypatch):
     from flows.consults import consult_lifecycle_flow

@@ -20,15 +20,8 @@ pytestmark = [pytest.mark.prefect, pytest.mark.slow,
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'vangnet.db'}"
-    monkeypatch.setenv("VANGNET_HOME", str(tmp_path))
-    monkeypatch.setenv("VANGNET_DATABASE_URL", url)
-    store.upgrade(url)
-    engine = store.make_engine(url)
-    yield engine
-    engine.dispose()
-
+def home(local_home):
+    return local_home
 
 def paused_run(api: str, flow_run_id: str | None, timeout: float = 60) -> dict:
     """Wait until the review run is paused (again) and return it."""

@@ -11,7 +11,6 @@ from decimal import Decimal as D
 import httpx
 import pytest
 
-import store
 from simulators.harness import SimServer
 from simulators.providers import ProviderFeedSimulator
 from simulators.ubl_factory import Line
@@ -23,16 +22,9 @@ TOKEN = "sync-test-token"
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'vangnet.db'}"
-    monkeypatch.setenv("VANGNET_HOME", str(tmp_path))
-    monkeypatch.setenv("VANGNET_DATABASE_URL", url)
-    monkeypatch.setenv("VANGNET_BATCH_SIZE", "2")
-    store.upgrade(url)
-    engine = store.make_engine(url)
-    yield engine
-    engine.dispose()
-
+def home(local_home, monkeypatch):
+    monkeypatch.setenv("VANGNET_BATCH_SIZE", "2")  # a few records already take several batches
+    return local_home
 
 def test_sync_fetches_checks_exports_and_answers(prefect_server, home, tmp_path, monkeypatch):
     from flows.invoices import ARTIFACT_KEY, invoice_sync_flow

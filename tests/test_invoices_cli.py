@@ -24,19 +24,10 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("VANGNET_HOME", str(tmp_path))
-    for name in ("VANGNET_DATABASE_URL", "VANGNET_PROVIDER_CONTRACTS_DIR", "VANGNET_EINVOICE_RULES_DIR"):
+def home(local_home, monkeypatch):
+    for name in ("VANGNET_PROVIDER_CONTRACTS_DIR", "VANGNET_EINVOICE_RULES_DIR"):
         monkeypatch.delenv(name, raising=False)
-    url = f"sqlite:///{(tmp_path / 'vangnet.db').resolve()}"
-    store.upgrade(url)
-    engine = store.make_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        runtime.close_all()
-
+    return local_home
 
 def test_validate_json_gives_every_testset_file_the_verdict_its_name_states(home):
     result = runner.invoke(invoices_app, ["validate", "--json", *map(str, FILES)])

@@ -8,7 +8,6 @@ import pytest
 from typer.testing import CliRunner
 
 import store
-from flows import runtime
 from flows.cli_orders import orders_app
 from flows.errors import VangnetError
 from test_orders import BSN, open_case
@@ -17,19 +16,9 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    monkeypatch.setenv("VANGNET_HOME", str(tmp_path))
-    monkeypatch.delenv("VANGNET_DATABASE_URL", raising=False)
+def home(local_home, monkeypatch):
     monkeypatch.delenv("VANGNET_PROVIDER_CONTRACTS_DIR", raising=False)  # the demo contracts
-    url = f"sqlite:///{(tmp_path / 'vangnet.db').resolve()}"
-    store.upgrade(url)
-    engine = store.make_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        runtime.close_all()
-
+    return local_home
 
 def run(*args: str):
     result = runner.invoke(orders_app, list(args))

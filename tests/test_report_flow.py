@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 
-import store
 from documents.report_html import format_value
 from ib_helpers import valid_bsn
 from report_data import CASES, EXPECTED, PERIOD, build_report_dataset
@@ -17,17 +16,10 @@ pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'vangnet.db'}"
-    monkeypatch.setenv("VANGNET_HOME", str(tmp_path))
-    monkeypatch.setenv("VANGNET_DATABASE_URL", url)
+def home(local_home, monkeypatch):
     monkeypatch.setenv("VANGNET_GEMEENTECODE", "0518")
     monkeypatch.delenv("VANGNET_REPORT_DIR", raising=False)
-    store.upgrade(url)
-    engine = store.make_engine(url)
-    yield engine
-    engine.dispose()
-
+    return local_home
 
 def _table(markdown: str) -> list[list[str]]:
     lines = [line for line in markdown.splitlines() if line.startswith("|")]

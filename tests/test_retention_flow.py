@@ -12,18 +12,11 @@ pytestmark = [pytest.mark.prefect, pytest.mark.slow]
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    url = f"sqlite:///{tmp_path / 'vangnet.db'}"
-    monkeypatch.setenv("VANGNET_HOME", str(tmp_path))
-    monkeypatch.setenv("VANGNET_DATABASE_URL", url)
-    monkeypatch.setenv("VANGNET_BATCH_SIZE", "2")
+def home(local_home, monkeypatch):
+    monkeypatch.setenv("VANGNET_BATCH_SIZE", "2")  # a few records already take several batches
     monkeypatch.setenv("VANGNET_RETENTION_YEARS", "2")
     monkeypatch.setenv("VANGNET_RETENTION_WIA_YEARS", "7")
-    store.upgrade(url)
-    engine = store.make_engine(url)
-    yield engine
-    engine.dispose()
-
+    return local_home
 
 def test_flow_anonymises_in_batches_and_reports_counts_only(prefect_server, home):
     from flows.retention import retention_flow

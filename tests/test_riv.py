@@ -453,20 +453,8 @@ runner = CliRunner()
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    from flows import runtime
-
-    monkeypatch.setenv("VANGNET_HOME", str(tmp_path))
-    monkeypatch.delenv("VANGNET_DATABASE_URL", raising=False)
-    url = f"sqlite:///{(tmp_path / 'vangnet.db').resolve()}"
-    store.upgrade(url)
-    engine = store.make_engine(url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-        runtime.close_all()
-
+def home(local_home):
+    return local_home
 
 def cli(*args: str):
     from flows.cli import app

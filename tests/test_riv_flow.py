@@ -10,7 +10,6 @@ import httpx
 import pytest
 from prefect_fixtures import events_named
 
-import store
 from test_riv import BSN, D, RIV_DUE, TODAY, fill_dossier, open_case
 
 pytestmark = [pytest.mark.prefect, pytest.mark.slow]
@@ -19,20 +18,10 @@ GAPS = "b, c, e, f, g, h, i, j, k"
 
 
 @pytest.fixture
-def home(tmp_path, monkeypatch):
-    from flows import runtime
-
-    url = f"sqlite:///{tmp_path / 'vangnet.db'}"
-    monkeypatch.setenv("VANGNET_HOME", str(tmp_path))
-    monkeypatch.setenv("VANGNET_DATABASE_URL", url)
-    monkeypatch.setenv("VANGNET_BATCH_SIZE", "2")
+def home(local_home, monkeypatch):
+    monkeypatch.setenv("VANGNET_BATCH_SIZE", "2")  # a few records already take several batches
     monkeypatch.setenv("VANGNET_RIV_LEAD_WEEKS", "6")
-    store.upgrade(url)
-    engine = store.make_engine(url)
-    yield engine
-    engine.dispose()
-    runtime.close_all()
-
+    return local_home
 
 def test_flow_lists_gaps_and_alerts_on_rivs_due_soon(prefect_server, home):
     from flows.riv import riv_preparation_flow
