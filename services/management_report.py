@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
 
 import store
@@ -43,7 +43,8 @@ from rules.report_metrics import (
     wvp_steps,
 )
 from schemas.case import Besluit
-from store.models import AuditEvent, Case, Consult, Invoice, LadderEntry, Order, WvpStep
+from services.decisions import takeover_dates
+from store.models import Case, Consult, Invoice, LadderEntry, Order, WvpStep
 
 TRAILING_MONTHS = 12
 FIGURES = ("caseload", "lead-times", "wvp-steps", "consults", "costs", "invoices", "ladder")
@@ -82,14 +83,10 @@ def build_report(engine: Engine, period: Period, *, gemeente: str | None = None,
     `provider_names` provider id -> name (from the contracts) for the cost figure."""
     window_start = period.trailing(TRAILING_MONTHS)[0].first
     with store.session_scope(engine) as session:
-        taken_over = dict(session.execute(
-            select(AuditEvent.case_id, func.min(AuditEvent.at))
-            .where(AuditEvent.action == "case.besluit", AuditEvent.case_id.is_not(None),
-                   AuditEvent.details["besluit"].as_string() == Besluit.OVERNAME.value)
-            .group_by(AuditEvent.case_id)).all())
+        taken_over = takeover_dates(session)
         cases = [
             CaseRow(case_id=cid, opened_on=opened, closed_on=closed, datum_ontvangst=ontvangst, eerste_ziektedag=d,
-                    taken_over_on=(local_date(taken_over[cid]) if cid in taken_over else opened)
+                    taken_over_on=taken_over.get(cid, opened)
                     if besluit is Besluit.OVERNAME else None)
             for cid, opened, closed, ontvangst, d, besluit in session.execute(
                 select(Case.id, Case.opened_on, Case.closed_on, Case.datum_ontvangst, Case.eerste_ziektedag,

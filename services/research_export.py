@@ -27,7 +27,6 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 import store
-from rules.booking import DUTCH_TIME
 from rules.research import (
     COLUMN_NAMES,
     COLUMNS,
@@ -37,11 +36,10 @@ from rules.research import (
     dictionary_markdown,
     research_row,
 )
-from schemas.case import Besluit
+from services.decisions import takeover_dates
 from store.consults import ConsultStatus
 from store.invoices import APPROVED
 from store.models import (
-    AuditEvent,
     Case,
     CaseInstrument,
     Consult,
@@ -166,7 +164,7 @@ def _facts(session: Session, cases: list[Case]) -> list[ResearchFacts]:
     for case_id, inv in session.execute(select(Order.case_id, Invoice).join(Invoice, Invoice.order_id == Order.id)
                                         .where(Order.case_id.in_(ids), Invoice.verdict == APPROVED)):
         costs[case_id] += _approved_excl_vat(inv)
-    overname = _overname_dates(session, ids)
+    overname = takeover_dates(session, ids)
     return [ResearchFacts(
         gemeentecode=c.gemeentecode, bsn=c.bsn, datum_ontvangst=c.datum_ontvangst, status=c.status.value,
         eerste_ziektedag=c.eerste_ziektedag, overname_op=overname.get(c.id), closed_on=c.closed_on,
@@ -182,14 +180,3 @@ def _approved_excl_vat(inv: Invoice) -> Decimal:
     if inv.approved_amount is None:
         return inv.billed_amount
     return -inv.approved_amount if inv.billed_amount < 0 else inv.approved_amount
-
-
-def _overname_dates(session: Session, ids: list[int]) -> dict[int, date]:
-    """The (Dutch) date of each case's first takeover decision OVERNAME, from the audit trail."""
-    out: dict[int, date] = {}
-    rows = session.execute(select(AuditEvent.case_id, AuditEvent.at, AuditEvent.details).where(
-        AuditEvent.case_id.in_(ids), AuditEvent.action == "case.besluit").order_by(AuditEvent.at, AuditEvent.id))
-    for case_id, at, details in rows:
-        if case_id not in out and (details or {}).get("besluit") == Besluit.OVERNAME.value:
-            out[case_id] = at.astimezone(DUTCH_TIME).date()
-    return out

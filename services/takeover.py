@@ -205,6 +205,7 @@ def _write(session: Session, case: Case, besluit: Overnamebesluit, today: date, 
         session.flush()
     store.record_audit(session, actor=ACTOR, action="case.besluit", case_id=case.id, details={
         "besluit": besluit.code.value,
+        "besloten_op": today.isoformat(),
         "peildatum": besluit.peildatum.isoformat(),
         "venster": {"van": besluit.venster[0].isoformat(), "tot": besluit.venster[1].isoformat()},
         "lks": [_periode_json(p) for p in besluit.lks_gevonden],

@@ -143,7 +143,7 @@ def test_overname_keeps_the_case_open_and_queues_the_zaak_once(engine):
     assert case.reden.startswith("Overname: LKS van deze gemeente (0518) van 2024-03-01 t/m 2025-01-29 (registratie)")
     [details] = audit(engine, case_id, "case.besluit")
     assert details == {
-        "besluit": "OVERNAME", "peildatum": "2027-01-29", "venster": {"van": "2025-01-29", "tot": "2027-01-29"},
+        "besluit": "OVERNAME", "besloten_op": TODAY.isoformat(), "peildatum": "2027-01-29", "venster": {"van": "2025-01-29", "tot": "2027-01-29"},
         "lks": [{"gemeentecode": G, "begin": "2024-03-01", "einde": "2025-01-29", "bron": "REGISTRATIE"}],
         "suwinet_geraadpleegd": False, "status": {"oud": "OPEN", "nieuw": "OPEN"}, "reden": case.reden,
     }
