@@ -262,8 +262,9 @@ def test_case_ref_and_get_case(session: Session) -> None:
     assert store.get_case(session, case.id) is case
     assert store.get_case(session, str(case.id)) is case
     assert store.get_case(session, "VN-999999") is None
+    assert store.get_case(session, "ABC-1") is None  # not a reference at all
     with pytest.raises(ValueError):
-        store.get_case(session, "ABC-1")
+        store.parse_case_ref("ABC-1")
     assert BSN_A not in repr(case) and case.status is CaseStatus.OPEN
 
 
