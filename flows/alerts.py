@@ -235,7 +235,8 @@ def _wvp_overdue(block_id: UUID, quiet_seconds: int):
         block_id, "vangnet: WVP steps overdue",
         "The deadline monitor" + _RUN + " found WVP steps past their date. First: case "
         "{{ event.resource.id | replace('vangnet.case.', '') }}, step {{ event.payload.stap }}, "
-        "{{ event.payload.dagen_te_laat }} days late.\nAll of them are in the run's wvp-deadlines artifact; "
+        "{{ event.payload.dagen_te_laat }} days late.\nThe most overdue (up to 1,000) are in the run's "
+        "wvp-deadlines artifact, the counts in wvp-deadlines-summary; "
         f"further overdue alerts are held back for {_duration(quiet_seconds)}." + _RUN_LINK,
     )
 

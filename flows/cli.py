@@ -157,12 +157,33 @@ def _open_store():
 
 
 @cases_app.command("list")
-def cases_list() -> None:
-    """List all cases with their status and first deadlines."""
-    from services.reporting import all_case_summaries
+def cases_list(
+    limit: Annotated[int, typer.Option(min=1, max=1000, help="Show at most this many cases.")] = 50,
+    offset: Annotated[int, typer.Option(min=0, help="Skip this many (newest) cases first: the next page.")] = 0,
+    status: Annotated[Optional[str], typer.Option(help="Only cases with this status, e.g. OPEN or HANDMATIG.")] = None,
+) -> None:
+    """List cases, newest first, a page at a time, with their status and first deadlines."""
+    from schemas.case import CaseStatus
+    from services.reporting import case_summaries_page, count_cases
 
+    if status is not None:
+        try:
+            status = CaseStatus(status.upper()).value
+        except ValueError:
+            raise VangnetError(f"Unknown status {status!r}.",
+                               hint="One of: " + ", ".join(s.value for s in CaseStatus)) from None
     with store.session_scope(_open_store()) as session:
-        _print_cases(all_case_summaries(session))
+        total = count_cases(session, status=status)
+        page = case_summaries_page(session, limit=limit, offset=offset, status=status)
+    which = f"{status} cases" if status else "Cases"
+    if not page:
+        console.print(f"{which}: none" + (f" after the first {offset}" if offset and total else "") + f" (of {total}).")
+        return
+    title = f"{which} {offset + 1}-{offset + len(page)} of {total}, newest first"
+    _print_cases(page, title=title)
+    if offset + len(page) < total:
+        console.print(f"More: vangnet cases list --offset {offset + len(page)}"
+                      + (f" --limit {limit}" if limit != 50 else "") + (f" --status {status}" if status else ""))
 
 
 @cases_app.command("show")
@@ -386,8 +407,8 @@ def _print_quarantine(rows: list[dict]) -> None:
     console.print(table)
 
 
-def _print_cases(cases: list[dict]) -> None:
-    table = Table(title=f"Cases ({len(cases)})", title_justify="left")
+def _print_cases(cases: list[dict], *, title: str | None = None) -> None:
+    table = Table(title=title or f"Cases ({len(cases)})", title_justify="left")
     for column in ("case", "besluit", "status", "signals", "probleemanalyse", "plan van aanpak", "herijking 1", "RIV",
                    "zaak"):
         table.add_column(column)

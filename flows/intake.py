@@ -18,7 +18,7 @@ from flows.progress import BatchProgress
 from flows.settings import Settings
 from services import intake as intake_service
 from services.intake import DUTCH_TIME, SOURCE_IB, BatchResult, PageResult
-from services.reporting import all_case_summaries
+from services.reporting import case_summaries_page, count_cases
 import store
 
 
@@ -94,15 +94,21 @@ def intake_flow(run_date: date | None = None, ib_endpoint: str | None = None) ->
     return counts
 
 
+CASES_ARTIFACT_ROWS = 1000
+"""The newest cases shown in `cases-wvp`: a regional centre holds far more than a table artifact should."""
+
+
 def publish_intake_artifacts(engine, counts: dict[str, int]) -> None:
-    """Counts of this run and the cases with their WVP dates: case references only, no personal data."""
+    """Counts of this run and the newest cases with their WVP dates: case references only, no personal data."""
     lines = ["| measure | count |", "|---|---|", *(f"| {k} | {v} |" for k, v in counts.items())]
     create_markdown_artifact(key="intake-summary", markdown="## Signal intake\n\n" + "\n".join(lines),
                              description="Counts of the last intake run")
     with store.session_scope(engine) as session:
-        rows = [_artifact_row(summary) for summary in all_case_summaries(session)]
+        rows = [_artifact_row(summary) for summary in case_summaries_page(session, limit=CASES_ARTIFACT_ROWS)]
+        total = count_cases(session)
+    shown = f"the newest {len(rows)} of {total} cases" if total > len(rows) else "cases"
     create_table_artifact(key="cases-wvp", table=rows or [{"case_id": "(no cases yet)"}],
-                          description="Cases and their WVP due dates (* = onverwijld)")
+                          description=f"WVP due dates of {shown} (* = onverwijld); `vangnet cases list` pages")
 
 
 def _artifact_row(summary: dict) -> dict[str, str]:

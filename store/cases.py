@@ -58,10 +58,12 @@ def get_case(session: Session, ref_or_id: str | int) -> Case | None:
 
 
 def list_cases(
-    session: Session, *, status: CaseStatus | None = None, limit: int | None = None, offset: int = 0
+    session: Session, *, status: CaseStatus | str | None = None, limit: int | None = None, offset: int = 0,
+    newest_first: bool = False,
 ) -> list[Case]:
-    """Cases ordered by id, optionally only those with `status`."""
-    stmt = select(Case).order_by(Case.id).offset(offset).limit(limit)
+    """Cases ordered by id (oldest first, or newest first), optionally only those with `status`;
+    `limit`/`offset` give one page (the id order makes pages stable)."""
+    stmt = select(Case).order_by(Case.id.desc() if newest_first else Case.id).offset(offset).limit(limit)
     if status is not None:
         stmt = stmt.where(Case.status == CaseStatus(status))
     return list(session.scalars(stmt))
@@ -103,11 +105,13 @@ def replace_steps(session: Session, case: Case, termijnen: list[Termijn]) -> lis
     """
     existing = {step.stap: step for step in steps_for(session, case)}
     wanted = {t.stap for t in termijnen}
+    result: dict[Stap, WvpStep] = {}
     for termijn in termijnen:
         step = existing.get(termijn.stap)
         if step is None:
             step = WvpStep(case_id=case.id, stap=termijn.stap)
             session.add(step)
+        result[termijn.stap] = step
         if step.deviation_reason is None:  # an agreed art. 7 deviation keeps its date
             step.datum = termijn.datum
             step.onverwijld = termijn.onverwijld
@@ -116,8 +120,11 @@ def replace_steps(session: Session, case: Case, termijnen: list[Termijn]) -> lis
     for stap, step in existing.items():
         if stap not in wanted and step.done_on is None and step.deviation_reason is None:
             session.delete(step)
+        else:
+            result[stap] = step
     session.flush()
-    return steps_for(session, case)
+    # `result` is exactly what steps_for would read back now; no second query.
+    return sorted(result.values(), key=lambda step: _STAP_ORDER[step.stap])
 
 
 def steps_for(session: Session, case: Case) -> list[WvpStep]:

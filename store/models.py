@@ -189,6 +189,7 @@ class Case(Base):
             sqlite_where=text("closed_on IS NULL"),
             postgresql_where=text("closed_on IS NULL"),
         ),
+        Index("ix_cases_status_id", "status", "id"),  # `cases list --status`, paged newest first
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -221,7 +222,19 @@ class WvpStep(Base):
     """One WVP step of a case with its due date and what actually happened."""
 
     __tablename__ = "wvp_steps"
-    __table_args__ = (UniqueConstraint("case_id", "stap"),)
+    __table_args__ = (
+        UniqueConstraint("case_id", "stap"),
+        # The deadline monitor: steps not done by due date; holds every column it reads (index-only scan).
+        Index(
+            "ix_wvp_steps_open_due",
+            "datum",
+            "case_id",
+            "stap",
+            "gemeente_verantwoordelijk",
+            sqlite_where=text("done_on IS NULL"),
+            postgresql_where=text("done_on IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
