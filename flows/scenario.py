@@ -40,8 +40,9 @@ def load_scenario(path: Path) -> dict[str, Any]:
     return data
 
 
-def run_scenario(path: Path) -> dict[str, Any]:
+def run_scenario(path: Path, *, micro_batch: int | None = None) -> dict[str, Any]:
     """Run one scenario through the real flows; returns {"cases": [...], "quarantaine": [...]}.
+    `micro_batch`: the pipeline's micro-batch mode with pages of that many signals.
 
     Prefect must already point at a server (the CLI and the tests take care of that).
     """
@@ -55,7 +56,8 @@ def run_scenario(path: Path) -> dict[str, Any]:
         if data.get("lks"):
             import_lks(engine, json.dumps({"lks": data["lks"]}).encode(), filename=path.name)
         with running_partners(data, Path(tmp), database_url=url) as partners:
-            pipeline_flow(run_date=date.fromisoformat(data["vandaag"]), ib_endpoint=partners.ib_endpoint)
+            pipeline_flow(run_date=date.fromisoformat(data["vandaag"]), ib_endpoint=partners.ib_endpoint,
+                          micro_batch=micro_batch)
         with store.session_scope(engine) as session:
             cases = [{k: case_summary(session, c)[k] for k in OUTPUT_FIELDS} for c in store.list_cases(session)]
             quarantine = [{"bericht_id": q.bericht_id, "reden": q.reason} for q in store.list_quarantine(session)]

@@ -38,6 +38,20 @@ def check(result: dict, expected: dict) -> None:
             assert fragment in got_q[want["bericht_id"]]
 
 
+MICRO_BATCHED = ["s10-dubbel-en-correctie", "s11-betermelding-voor-ziekmelding"]
+"""Not s14: there, stage by stage, the betermelding closes the first case before any decision, while page by
+page the case is decided (OVERNAME) before the betermelding arrives — as it would be when the signals come
+in on different days. Both are right for their order of events."""
+
+
+@pytest.mark.parametrize("name", MICRO_BATCHED)
+def test_micro_batch_mode_gives_the_same_outcome(prefect_server, name):
+    """Pages of one signal through the whole chain (`pipeline_flow(micro_batch=1)`): duplicates,
+    corrections and a betermelding before its ziekmelding end the same way as stage by stage."""
+    path = HERE / f"{name}.json"
+    check(run_scenario(path, micro_batch=1), expected_for(path))
+
+
 def test_there_are_enough_scenarios():
     assert len(SCENARIOS) >= 10
 
