@@ -14,17 +14,21 @@ from flows.settings import Settings
 from schemas.case import Besluit
 from services import orders as order_service
 from services.intake import DUTCH_TIME
-from store.models import Case
+from store.models import Case, Order, OrderKind
 
 ACTOR = "vangnet/opdrachten"
 
 
 @task(name="order-arbodienst-for-new-cases", cache_policy=NO_CACHE)
 def order_for_new_cases(engine, contract, today: date) -> int:
-    """One default arbodienst order per taken-over open case (idempotent: an existing order is kept)."""
+    """One default arbodienst order per taken-over open case without one (idempotent: an existing order is
+    kept). Only cases still lacking the order are read, so a run costs what is new, not every open case."""
+    ordered = select(Order.id).where(Order.case_id == Case.id, Order.provider_id == contract.provider_id,
+                                     Order.kind == OrderKind.REGIE)
     with store.session_scope(engine) as session:
         refs = [c.ref for c in session.scalars(
-            select(Case).where(Case.closed_on.is_(None), Case.besluit == Besluit.OVERNAME).order_by(Case.id))]
+            select(Case).where(Case.closed_on.is_(None), Case.besluit == Besluit.OVERNAME, ~ordered.exists())
+            .order_by(Case.id))]
     return sum(order_service.create_default_arbo_order(engine, ref, contract, today, ACTOR).created for ref in refs)
 
 

@@ -137,6 +137,22 @@ def test_default_arbo_order_once_per_case(engine):
         create_default_arbo_order(engine, ref, REINTEGRATIE, date(2027, 3, 2), "vangnet/takeover")
 
 
+def test_the_orders_task_reads_only_taken_over_cases_without_the_arbodienst_order(engine, monkeypatch):
+    from flows.orders import order_for_new_cases
+    from services import orders as order_service
+
+    done, todo = open_case(engine), open_case(engine, bsn="999990020")
+    open_case(engine, bsn="999990032", besluit=Besluit.HANDMATIG)
+    create_default_arbo_order(engine, done, ARBO, date(2027, 3, 2), "vangnet/takeover")
+    asked: list[str] = []
+    real = order_service.create_default_arbo_order
+    monkeypatch.setattr(order_service, "create_default_arbo_order",
+                        lambda engine, ref, *a, **kw: asked.append(ref) or real(engine, ref, *a, **kw))
+    assert order_for_new_cases.fn(engine, ARBO, date(2027, 3, 3)) == 1
+    assert asked == [todo]
+    assert order_for_new_cases.fn(engine, ARBO, date(2027, 3, 4)) == 0 and asked == [todo]
+
+
 def test_reports_received_and_orders_ended_when_the_case_closes(engine):
     ref = open_case(engine)
     other = open_case(engine, bsn="999990020")
