@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
-import store
 from einvoicing import ValidationResult
 from mappings.ubl_invoice import InvoiceMappingError, read_invoice
 from rules.reconciliation import (
@@ -60,48 +60,51 @@ def assess(session: Session, validation: ValidationResult, contracts: Mapping[st
         return result
     result.invoice = invoice
     result.fingerprint = content_fingerprint(invoice)
-    order = store.get_order(session, invoice.order_number) if invoice.order_number else None
-    if order is None and invoice.billing_references and invoice.supplier_id:
-        order = _order_of_original(session, invoice)
+    order, case_closed_on = _find_order(session, invoice)
     result.order = order
-    result.findings += reconcile(invoice, _context(session, invoice, order, contracts, result.fingerprint))
+    result.findings += reconcile(invoice, _context(session, invoice, order, case_closed_on, contracts,
+                                                   result.fingerprint))
     result.verdict = verdict(result.findings)
     return result
 
 
-def _order_of_original(session: Session, invoice: Invoice) -> Order | None:
-    """A credit note or correction often names only the invoice it corrects: take that invoice's order."""
-    original = invoice_store.order_of_invoice(session, invoice.supplier_id, invoice.billing_references)
-    return session.get(Order, original) if original is not None else None
+def _find_order(session: Session, invoice: Invoice) -> tuple[Order | None, date | None]:
+    """The order the invoice names, and the closing date of its case. A credit note or correction often
+    names only the invoice it corrects: then the order of that invoice."""
+    found = invoice_store.order_with_case_closed(session, number=invoice.order_number) if invoice.order_number else None
+    if found is None and invoice.billing_references and invoice.supplier_id:
+        original = invoice_store.order_of_invoice(session, invoice.supplier_id, invoice.billing_references)
+        if original is not None:
+            found = invoice_store.order_with_case_closed(session, order_id=original)
+    return found if found is not None else (None, None)
 
 
-def _context(session: Session, invoice: Invoice, order: Order | None, contracts: Mapping[str, ProviderContract],
-             fingerprint: str) -> ReconcileContext:
+def _context(session: Session, invoice: Invoice, order: Order | None, case_closed_on: date | None,
+             contracts: Mapping[str, ProviderContract], fingerprint: str) -> ReconcileContext:
     supplier = invoice.supplier_id or ""
-    facts = _order_facts(session, order) if order is not None else None
+    facts = _order_facts(order, case_closed_on) if order is not None else None
     contract = contracts.get(order.provider_id if order is not None else supplier)
+    same_number, same_content = (invoice_store.duplicates_of(session, supplier, invoice.invoice_number, fingerprint)
+                                 if supplier else (False, None))
     return ReconcileContext(
         order=facts,
         contract=contract,
         billed=billed_on(session, order) if order is not None else Billed(),
-        same_number_stored=bool(supplier) and invoice_store.same_number_stored(
-            session, supplier, invoice.invoice_number, fingerprint),
-        same_content_as=invoice_store.same_content_as(session, supplier, invoice.invoice_number, fingerprint)
-        if supplier else None,
+        same_number_stored=same_number,
+        same_content_as=same_content,
         known_invoice_numbers=invoice_store.stored_numbers(session, supplier, invoice.billing_references)
         if supplier and invoice.billing_references else frozenset(),
     )
 
 
-def _order_facts(session: Session, order: Order) -> OrderFacts:
-    case = store.get_case(session, order.case_id)
+def _order_facts(order: Order, case_closed_on: date | None) -> OrderFacts:
     return OrderFacts(
         order_number=order.order_number,
         provider_id=order.provider_id,
         kind=str(order.kind),
         start=order.start_date,
         end=order.end_date,
-        case_closed_on=case.closed_on if case is not None else None,
+        case_closed_on=case_closed_on,
         rates={role: Decimal(str(rate)) for role, rate in order.roles.items()},
         budget_hours={role: Decimal(str(h)) for role, h in order.budget_hours.items()} if order.budget_hours else None,
         budget_amount=order.budget_amount,
@@ -113,14 +116,14 @@ def billed_on(session: Session, order: Order) -> Billed:
     counts its approved amount and its hours pro rata)."""
     hours: dict[str, Decimal] = {}
     amount = Decimal("0.00")
-    for inv in invoice_store.approved_on_order(session, order.id):
+    for billed_amount, approved_amount, billed_hours in invoice_store.approved_amounts_on_order(session, order.id):
         share = Decimal(1)
-        billed = inv.billed_amount
-        if inv.approved_amount is not None and inv.billed_amount:
-            share = inv.approved_amount / abs(inv.billed_amount)
-            billed = inv.approved_amount * (1 if inv.billed_amount > 0 else -1)
+        billed = billed_amount
+        if approved_amount is not None and billed_amount:
+            share = approved_amount / abs(billed_amount)
+            billed = approved_amount * (1 if billed_amount > 0 else -1)
         amount += billed
-        for role, h in (inv.billed_hours or {}).items():
+        for role, h in (billed_hours or {}).items():
             hours[role] = hours.get(role, Decimal(0)) + Decimal(str(h)) * share
     return Billed(hours=hours, amount=amount)
 

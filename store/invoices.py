@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from store._sql import insert_if_absent
 from store.db import utcnow
-from store.models import FeedCursor, Invoice, InvoiceExport, InvoiceFinding
+from store.models import Case, FeedCursor, Invoice, InvoiceExport, InvoiceFinding, Order
 
 APPROVED = "APPROVED"
 DISPUTED = "DISPUTED"
@@ -55,9 +56,7 @@ def list_invoices(session: Session, *, verdict: str | None = None, limit: int | 
 
 def stored_numbers(session: Session, supplier_id: str, invoice_numbers: Iterable[str]) -> frozenset[str]:
     """Which of these invoice numbers this supplier has stored (originals of a credit note, say)."""
-    stmt = select(Invoice.invoice_number).where(Invoice.supplier_id == supplier_id,
-                                                Invoice.invoice_number.in_(list(invoice_numbers)))
-    return frozenset(session.scalars(stmt))
+    return frozenset(session.scalars(_STORED_NUMBERS, {"supplier": supplier_id, "numbers": list(invoice_numbers)}))
 
 
 def same_number_stored(session: Session, supplier_id: str, invoice_number: str, fingerprint: str) -> bool:
@@ -76,6 +75,43 @@ def same_content_as(session: Session, supplier_id: str, invoice_number: str, fin
     return session.scalars(stmt).first()
 
 
+# Statements of the per-invoice checks (`services.invoice_checks.assess`), built once: building and
+# hashing a select costs SQLAlchemy several times what SQLite needs to run it.
+_SAME_NUMBER = select(Invoice.id).where(
+    Invoice.supplier_id == bindparam("supplier"), Invoice.invoice_number == bindparam("number"),
+    Invoice.content_fingerprint != bindparam("fingerprint")).exists()
+_SAME_CONTENT = select(Invoice.invoice_number).where(
+    Invoice.supplier_id == bindparam("supplier"), Invoice.content_fingerprint == bindparam("fingerprint"),
+    Invoice.invoice_number != bindparam("number")).order_by(Invoice.id).limit(1).scalar_subquery()
+_DUPLICATES = select(_SAME_NUMBER, _SAME_CONTENT)
+_ORDER_WITH_CASE = select(Order, Case.closed_on).outerjoin(Case, Case.id == Order.case_id)
+_ORDER_BY_NUMBER = _ORDER_WITH_CASE.where(Order.order_number == bindparam("number"))
+_ORDER_BY_ID = _ORDER_WITH_CASE.where(Order.id == bindparam("order_id"))
+_APPROVED_AMOUNTS = (select(Invoice.billed_amount, Invoice.approved_amount, Invoice.billed_hours)
+                     .where(Invoice.order_id == bindparam("order_id"), Invoice.verdict == APPROVED)
+                     .order_by(Invoice.id))
+_STORED_NUMBERS = select(Invoice.invoice_number).where(
+    Invoice.supplier_id == bindparam("supplier"), Invoice.invoice_number.in_(bindparam("numbers", expanding=True)))
+
+
+def duplicates_of(session: Session, supplier_id: str, invoice_number: str, fingerprint: str) -> tuple[bool, str | None]:
+    """`same_number_stored` and `same_content_as` in one round trip (each part uses its own index)."""
+    number_stored, content_as = session.execute(
+        _DUPLICATES, {"supplier": supplier_id, "number": invoice_number, "fingerprint": fingerprint}).one()
+    return bool(number_stored), content_as
+
+
+def order_with_case_closed(session: Session, *, number: str | None = None,
+                           order_id: int | None = None) -> tuple[Order, date | None] | None:
+    """The order with this number (or id) and the date its case closed (None: open), in one query;
+    None when there is no such order."""
+    if number is not None:
+        row = session.execute(_ORDER_BY_NUMBER, {"number": number}).one_or_none()
+    else:
+        row = session.execute(_ORDER_BY_ID, {"order_id": order_id}).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
 def order_of_invoice(session: Session, supplier_id: str, invoice_numbers: Iterable[str]) -> int | None:
     """The order id of the first stored invoice of this supplier with one of these numbers (and an order)."""
     stmt = (select(Invoice.order_id).where(Invoice.supplier_id == supplier_id,
@@ -88,6 +124,12 @@ def approved_on_order(session: Session, order_id: int) -> list[Invoice]:
     """The APPROVED invoices (and credit notes) on an order: what counts against its budget."""
     return list(session.scalars(select(Invoice).where(Invoice.order_id == order_id, Invoice.verdict == APPROVED)
                                 .order_by(Invoice.id)))
+
+
+def approved_amounts_on_order(session: Session, order_id: int) -> list[tuple[Decimal, Decimal | None, dict[str, Any]]]:
+    """(billed_amount, approved_amount, billed_hours) of each APPROVED invoice on an order, oldest first:
+    what `approved_on_order` gives for budgets, without loading whole invoices."""
+    return [tuple(row) for row in session.execute(_APPROVED_AMOUNTS, {"order_id": order_id})]
 
 
 def claim_disputed(session: Session, limit: int) -> list[Invoice]:

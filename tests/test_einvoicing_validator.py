@@ -398,3 +398,15 @@ def test_validate_is_thread_safe(validator):
     for thread in threads:
         thread.join(timeout=120)
     assert results[0] == serial and results[1] == serial
+
+
+@pytest.mark.skipif(RULES is None, reason="the e-invoicing corpus is absent")
+def test_validate_files_on_threads_keeps_the_order_and_the_results(tmp_path):
+    good = next(SYNTHETIC.glob("nlcius-hourly*.xml")).read_bytes()
+    for i in range(6):
+        (tmp_path / f"{i}.xml").write_bytes(good if i % 2 else b"<x/>")
+    paths = sorted(tmp_path.glob("*.xml")) + [tmp_path / "gone.xml"]
+    checker = Validator(RULES)
+    one = [(p, r.verdict, r.findings) for p, r in validate_files(checker, paths)]
+    assert [v for _, v, _ in one].count(ValidationVerdict.VALID) == 3
+    assert [(p, r.verdict, r.findings) for p, r in validate_files(checker, paths, threads=3)] == one
