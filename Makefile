@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test install clean-state scale-out scale-out-down
+.PHONY: demo test bench install clean-state scale-out scale-out-down
 
 # The management report is tested in headless Chromium: Debian's package (no browser download at run time).
 CHROMIUM := /usr/bin/chromium
@@ -27,6 +27,11 @@ $(CHROMIUM):
 
 test: $(STAMP) $(CHROMIUM)
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/python -m pytest
+
+# Benchmarks (bench/): every speed as a ratio against a reference measured in the same run; writes
+# bench/results.json and bench/results.md. Not part of `make test` (a quick smoke variant is).
+bench: $(STAMP)
+	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/python -m bench
 
 # Remove local state (database, Prefect home, logs); stops the local Prefect server first.
 clean-state: $(STAMP)

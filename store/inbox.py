@@ -69,11 +69,12 @@ def count_new(session: Session, source: str) -> int:
 
 
 def mark_inbox(session: Session, msg: InboxMessage, status: InboxStatus, reason: str | None = None) -> None:
-    """Set a message's status (and a reason a person understands); stamps processed_at unless NEW."""
+    """Set a message's status (and a reason a person understands); stamps processed_at unless NEW.
+
+    Written at the next flush (autoflush before a query, the savepoint's end or the commit)."""
     msg.status = InboxStatus(status)
     msg.status_reason = reason
     msg.processed_at = None if msg.status is InboxStatus.NEW else utcnow()
-    session.flush()
 
 
 def get_cursor(session: Session, source: str) -> int:

@@ -127,6 +127,7 @@ class SignalRow(Base):
     """A parsed signal (schemas.signal.Signal), unique on bericht_id."""
 
     __tablename__ = "signals"
+    __table_args__ = (Index("ix_signals_status", "status"), Index("ix_signals_verwijst_naar", "verwijst_naar"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     inbox_id: Mapped[int] = mapped_column(ForeignKey("inbox_messages.id"), index=True)
@@ -190,6 +191,7 @@ class Case(Base):
             postgresql_where=text("closed_on IS NULL"),
         ),
         Index("ix_cases_status_id", "status", "id"),  # `cases list --status`, paged newest first
+        Index("ix_cases_gemeentecode_bsn", "gemeentecode", "bsn"),  # a person's closed cases (illness periods)
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -31,16 +31,15 @@ def get_signal(session: Session, bericht_id: str) -> SignalRow | None:
 
 
 def link_signal(session: Session, signal_row: SignalRow, case: Case) -> None:
-    """Attach a signal to its case."""
+    """Attach a signal to its case (written at the next flush: the savepoint's end or the next query)."""
     signal_row.case_id = case.id
-    session.flush()
 
 
 def mark_signal(session: Session, signal_row: SignalRow, status: SignalStatus) -> None:
     """Set a signal's status (VERWERKT once handled, GEPARKEERD while waiting, e.g. out of order,
-    GECORRIGEERD when a correction replaced it, INGETROKKEN when withdrawn)."""
+    GECORRIGEERD when a correction replaced it, INGETROKKEN when withdrawn). Written at the next flush
+    (autoflush before any query, or the savepoint's end), so a link and a status are one UPDATE."""
     signal_row.status = SignalStatus(status)
-    session.flush()
 
 
 def signal_from_row(signal_row: SignalRow) -> Signal:
