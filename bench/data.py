@@ -39,6 +39,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
 from mappings.ib_signal import fields_to_signal_element
+from rules.identifiers import bsn_check_digit
 
 RUN_DATE = date(2027, 3, 1)
 """The fixed 'today' of every run: dates are relative to it, so results don't depend on the calendar."""
@@ -49,14 +50,6 @@ SOURCE = "ib"
 CHUNK = 2_000
 
 _A, _SPAN = 7_919, 90_000_000  # 7919 is prime and coprime with the span: k -> (A*k + b) % span is a bijection
-_WEIGHTS = (9, 8, 7, 6, 5, 4, 3, 2)
-
-
-def _check_digit(prefix: int) -> int | None:
-    digits = f"{prefix:08d}"
-    total = sum(int(c) * w for c, w in zip(digits, _WEIGHTS))
-    last = total % 11
-    return last if last < 10 and total - last != 0 else None
 
 
 def bsns(seed: int) -> Iterator[str]:
@@ -65,7 +58,7 @@ def bsns(seed: int) -> Iterator[str]:
     offset = random.Random(seed).randrange(_SPAN)
     for k in range(_SPAN):
         prefix = 10_000_000 + (_A * k + offset) % _SPAN
-        check = _check_digit(prefix)
+        check = bsn_check_digit(prefix)
         if check is not None:
             yield f"{prefix:08d}{check}"
 

@@ -24,6 +24,7 @@ from contextlib import contextmanager
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from rules.identifiers import synthetic_bsn
 
 MARKER = "E2E-RESULT "
 GEMEENTE = "0518"
@@ -31,16 +32,7 @@ SLOTS_PER_HOUR_PER_DOCTOR = 6  # every 10 minutes
 DOCTORS = 4
 
 
-def valid_bsn(n: int) -> str:
-    """A synthetic 9-digit number passing the 11-proef (the n-th one from 100000000 on, roughly)."""
-    base = 10_000_000 + n * 7
-    while True:
-        digits = f"{base:08d}"
-        total = sum(int(c) * w for c, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2)))
-        last = total % 11
-        if last < 10 and total - last != 0:
-            return digits + str(last)
-        base += 1
+valid_bsn = synthetic_bsn
 
 
 def scenario(n: int, today: date, *, prefix: str) -> dict[str, Any]:

@@ -32,6 +32,7 @@ from schemas.orders import ProviderContract, provider_scheme
 from services import invoices as invoice_service
 from services.orders import create_order
 from simulators.ubl_factory import Line, make_invoice
+from rules.identifiers import synthetic_bsn
 
 ARBO, REINT = "kvk:90000001", "kvk:90000002"
 D_ZIEK, OPENED = date(2027, 1, 4), date(2027, 3, 1)
@@ -71,16 +72,7 @@ class InvoiceSet:
         return self.kinds.get("large-500", 0)
 
 
-def bsn(n: int) -> str:
-    """The n-th synthetic 9-digit number that passes the 11-proef (never a real person's: benchmark only)."""
-    base = 10_000_000 + n * 7
-    while True:
-        digits = f"{base:08d}"
-        total = sum(int(c) * w for c, w in zip(digits, (9, 8, 7, 6, 5, 4, 3, 2)))
-        last = total % 11
-        if last < 10 and total - last != 0:
-            return digits + str(last)
-        base += 1
+bsn = synthetic_bsn
 
 
 def build(workdir: Path, *, invoices: int, large: int, peppol: bool = True, seed: int = 9) -> InvoiceSet:

@@ -17,6 +17,23 @@ def is_valid_bsn(value: str) -> bool:
     return total != 0 and total % 11 == 0
 
 
+def bsn_check_digit(prefix: int) -> int | None:
+    """The last digit that makes the 8 digits of `prefix` a valid BSN; None when no digit does."""
+    digits = f"{prefix:08d}"
+    total = sum(int(digit) * weight for digit, weight in zip(digits, _BSN_WEIGHTS))
+    last = total % 11
+    return last if last < 10 and total - last != 0 else None
+
+
+def synthetic_bsn(n: int) -> str:
+    """The n-th (roughly) 9-digit number passing the 11-proef: deterministic test, simulator and benchmark
+    data, never looked up anywhere."""
+    prefix = 10_000_000 + n * 7
+    while (check := bsn_check_digit(prefix)) is None:
+        prefix += 1
+    return f"{prefix:08d}{check}"
+
+
 def is_valid_gemeentecode(value: str) -> bool:
     """True for a 4-digit CBS gemeentecode other than 0000."""
     return isinstance(value, str) and bool(_GEMEENTECODE.fullmatch(value)) and value != "0000"
