@@ -22,15 +22,15 @@ DECISION = "case.besluit"
 
 def takeover_dates(session: Session, case_ids: Iterable[int] | None = None) -> dict[int, date]:
     """Case id -> date of its first OVERNAME decision (for the given cases, or all)."""
-    stmt = (select(AuditEvent.case_id, AuditEvent.at, AuditEvent.details)
+    # Only the one field: the rest of the details (the decision's reasoning) is not read.
+    stmt = (select(AuditEvent.case_id, AuditEvent.at, AuditEvent.details["besloten_op"].as_string())
             .where(AuditEvent.action == DECISION, AuditEvent.case_id.is_not(None),
                    AuditEvent.details["besluit"].as_string() == Besluit.OVERNAME.value)
             .order_by(AuditEvent.at, AuditEvent.id))
     if case_ids is not None:
         stmt = stmt.where(AuditEvent.case_id.in_(list(case_ids)))
     out: dict[int, date] = {}
-    for case_id, at, details in session.execute(stmt):
+    for case_id, at, decided in session.execute(stmt):
         if case_id not in out:
-            decided = (details or {}).get("besloten_op")
             out[case_id] = date.fromisoformat(decided) if decided else local_date(at)
     return out
