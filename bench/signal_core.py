@@ -216,8 +216,7 @@ NOTES = [
     "the rest statement building and result handling; parse + mapping + rules + XSD only ~3 %. The 0.5 target "
     "needs a design change, not a tweak: set-based batches (one multi-row INSERT for a batch's signals, steps "
     "and audit rows, one query for a batch's persons) instead of a unit of work per signal.",
-    "Not indexed (store/migrations): cases(gemeentecode, bsn) for closed cases, signals(status) and "
-    "signals(verwijst_naar). closed_facts() and parked_signals() scan those tables once per signal, so the cost "
-    "per signal grows with the number of signals and cases already processed (O(N^2) over a whole backlog); "
-    "within the time cap the stores stay small, so the 10k and 100k rates are alike here.",
+    "Indexed since migration 0007: cases(gemeentecode, bsn) for a person's closed cases, signals(status) and "
+    "signals(verwijst_naar). Before, closed_facts() and parked_signals() scanned those tables once per signal "
+    "(O(N^2) over a whole backlog; on a copy of 10k: 79 -> 148 signals/s).",
 ]
