@@ -21,7 +21,7 @@ from lxml import etree
 from mappings.ib_signal import SIGNAAL_TAG, SignalStructureError, signal_element_to_fields, signal_schema_problems
 from mappings.safe_xml import UnsafeXmlError, parse_xml
 from rules.signals import InvalidSignal, check_signal
-from services.cases import apply_signal
+from services.cases import apply_signal, replay_parked
 from store.models import InboxStatus
 
 MAX_SIGNAL_BYTES = 64 * 1024  # one signal is well under 2 KB; anything near this is not a signal
@@ -113,7 +113,22 @@ def process_inbox_batch(engine: Engine, *, source: str, limit: int, today: date)
                 store.quarantine(session, inbox_id=message.id, reason=reason, bericht_id=message.message_key)
                 store.mark_inbox(session, message, InboxStatus.QUARANTINED, reason)
                 result.quarantined += 1
+        if result.claimed < limit:
+            _sweep_parked(session)
     return result
+
+
+def _sweep_parked(session) -> None:
+    """The inbox is drained: retry every parked signal. Another worker may have parked one while the
+    signal it waits for was applied here (PostgreSQL, concurrent batches); this way none stays stranded."""
+    try:
+        with session.begin_nested():
+            replay_parked(session, every=True)
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - the parked signals stay parked; the trail says the sweep failed
+        store.record_audit(session, actor="vangnet/intake", action="signals.sweep_failed",
+                           details={"fout": type(exc).__name__})
 
 
 def _process_message(session, message, today: date, result: BatchResult) -> None:

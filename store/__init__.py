@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from store.audit import AuditAppendOnlyError, audit_for_case, record_audit
 from store.cases import (
+    add_steps,
     cases_for_person,
     close_case,
     create_case,
@@ -70,6 +71,7 @@ __all__ = [
     "AuditAppendOnlyError", "AuditEvent", "Base", "Case", "Consult", "ConsultAdvice", "ConsultPurpose", "InboxMessage",
     "InboxStatus", "IntakeCursor", "Invoice", "InvoiceFinding", "LksRecord", "Order", "OrderKind",
     "OutboxItem", "OutboxStatus", "OrderReport", "QuarantineRow", "SignalRow", "SignalStatus", "WvpStep", "add_raw",
+    "add_steps",
     "add_signal", "audit_for_case", "cases_for_person", "claim_inbox", "claim_outbox", "close_case",
     "create_case", "current_revision", "enqueue", "find_active_case", "flag_case", "get_case", "get_cursor",
     "get_lks", "get_signal", "head_revision", "is_up_to_date", "link_signal", "lks_for_person", "list_cases",

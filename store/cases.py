@@ -6,7 +6,7 @@ import re
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from schemas.case import CaseStatus, Stap, Termijn
@@ -125,6 +125,14 @@ def replace_steps(session: Session, case: Case, termijnen: list[Termijn]) -> lis
     session.flush()
     # `result` is exactly what steps_for would read back now; no second query.
     return sorted(result.values(), key=lambda step: _STAP_ORDER[step.stap])
+
+
+def add_steps(session: Session, case: Case, termijnen: list[Termijn]) -> None:
+    """The calendar of a case that has no steps yet (a new case), in one multi-row INSERT."""
+    session.execute(insert(WvpStep), [
+        {"case_id": case.id, "stap": t.stap, "datum": t.datum, "wettelijke_datum": t.wettelijke_datum,
+         "onverwijld": t.onverwijld, "gemeente_verantwoordelijk": t.gemeente_verantwoordelijk}
+        for t in termijnen])
 
 
 def steps_for(session: Session, case: Case) -> list[WvpStep]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, event, or_, select
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from schemas.signal import SIGNAL_FIELDS, SignaalSoort, Signal
-from store._sql import insert_if_absent
+from store._sql import inserted_id
 from store.models import Case, SignalRow, SignalStatus
 
 
@@ -19,10 +19,16 @@ def add_signal(session: Session, signal: Signal, *, inbox_id: int, received_at: 
     a different message under a known bericht_id is the caller's problem to report."""
     values = signal.model_dump()
     values.update(inbox_id=inbox_id, received_at=received_at, status=SignalStatus.NIEUW)
-    created = insert_if_absent(session, SignalRow, values, ["bericht_id"])
-    row = get_signal(session, signal.bericht_id)
-    assert row is not None
-    return row, created
+    new_id = inserted_id(session, SignalRow, values, ["bericht_id"])
+    if new_id is None:
+        row = get_signal(session, signal.bericht_id)
+        assert row is not None
+        return row, False
+    # Every column is known: the new row joins the session without being read back.
+    row = SignalRow(id=new_id, case_id=None, **values)
+    make_transient_to_detached(row)
+    session.add(row)
+    return row, True
 
 
 def get_signal(session: Session, bericht_id: str) -> SignalRow | None:
@@ -40,6 +46,8 @@ def mark_signal(session: Session, signal_row: SignalRow, status: SignalStatus) -
     GECORRIGEERD when a correction replaced it, INGETROKKEN when withdrawn). Written at the next flush
     (autoflush before any query, or the savepoint's end), so a link and a status are one UPDATE."""
     signal_row.status = SignalStatus(status)
+    if signal_row.status is SignalStatus.GEPARKEERD:
+        _note_parked(session, signal_row)
 
 
 def signal_from_row(signal_row: SignalRow) -> Signal:
@@ -48,22 +56,20 @@ def signal_from_row(signal_row: SignalRow) -> Signal:
 
 
 def parked_signals(
-    session: Session, *, persons: Iterable[tuple[str, str]] = (), refs: Iterable[str] = ()
+    session: Session, *, persons: Iterable[tuple[str, str]] = (), refs: Iterable[str] = (), every: bool = False
 ) -> list[SignalRow]:
     """GEPARKEERD signals of these (gemeentecode, bsn) persons or referring (verwijst_naar) to one of
-    `refs`, in volgnummer order."""
-    conditions = [and_(SignalRow.gemeentecode == g, SignalRow.bsn == b) for g, b in set(persons)]
-    refs = sorted(set(refs))
-    if refs:
-        conditions.append(SignalRow.verwijst_naar.in_(refs))
-    if not conditions:
-        return []
-    stmt = (
-        select(SignalRow)
-        .where(SignalRow.status == SignalStatus.GEPARKEERD, or_(*conditions))
-        .order_by(SignalRow.volgnummer, SignalRow.id)
-    )
-    return list(session.scalars(stmt))
+    `refs` (or `every` parked signal), in volgnummer order."""
+    stmt = select(SignalRow).where(SignalRow.status == SignalStatus.GEPARKEERD)
+    if not every:
+        persons, refs = _could_be_parked(session, set(persons), set(refs))
+        conditions = [and_(SignalRow.gemeentecode == g, SignalRow.bsn == b) for g, b in persons]
+        if refs:
+            conditions.append(SignalRow.verwijst_naar.in_(sorted(refs)))
+        if not conditions:
+            return []
+        stmt = stmt.where(or_(*conditions))
+    return list(session.scalars(stmt.order_by(SignalRow.volgnummer, SignalRow.id)))
 
 
 def signals_for_case(session: Session, case: Case, *, soort: SignaalSoort | None = None) -> list[SignalRow]:
@@ -78,3 +84,44 @@ def signals_referring_to(session: Session, bericht_id: str) -> list[SignalRow]:
     """Signals whose verwijst_naar is `bericht_id` (its corrections and withdrawals)."""
     stmt = select(SignalRow).where(SignalRow.verwijst_naar == bericht_id).order_by(SignalRow.volgnummer)
     return list(session.scalars(stmt))
+
+
+# Intake asks after every applied signal whether parked signals were waiting for it; nearly always none
+# were. A transaction's Session therefore keeps the persons and references of the parked signals (read
+# once, kept up to date by mark_signal) and only queries for those that can match. A signal parked by
+# another worker after that read (or in its not yet committed transaction) is retried by the sweep at the
+# end of a drained batch (services.intake.process_inbox_batch).
+_PARKED_KEY = "vangnet.parked_index"
+
+
+def _parked_index(session: Session) -> tuple[set[tuple[str, str]], set[str]]:
+    index = session.info.get(_PARKED_KEY)
+    if index is None:
+        rows = session.execute(select(SignalRow.gemeentecode, SignalRow.bsn, SignalRow.verwijst_naar)
+                               .where(SignalRow.status == SignalStatus.GEPARKEERD))
+        index = (set(), set())
+        for gemeentecode, bsn, verwijst_naar in rows:
+            index[0].add((gemeentecode, bsn))
+            if verwijst_naar:
+                index[1].add(verwijst_naar)
+        session.info[_PARKED_KEY] = index
+    return index
+
+
+def _note_parked(session: Session, row: SignalRow) -> None:
+    if _PARKED_KEY in session.info:
+        persons, refs = session.info[_PARKED_KEY]
+        persons.add((row.gemeentecode, row.bsn))
+        if row.verwijst_naar:
+            refs.add(row.verwijst_naar)
+
+
+def _could_be_parked(session: Session, persons: set[tuple[str, str]], refs: set[str]):
+    parked_persons, parked_refs = _parked_index(session)
+    return persons & parked_persons, refs & parked_refs
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_parked_index(session: Session, transaction) -> None:
+    if transaction.parent is None:  # the outermost transaction: the next one reads afresh
+        session.info.pop(_PARKED_KEY, None)

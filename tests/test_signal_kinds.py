@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 
 import store
 from ib_helpers import valid_bsn
-from mappings.ib_signal import fields_to_signal_element
+from mappings.ib_signal import fields_to_signal_element, signal_element_to_fields
+from rules.signals import check_signal
 from schemas.case import CaseStatus, Stap
 from services.intake import process_inbox_batch
 from store.models import AuditEvent, Case, InboxMessage, InboxStatus, SignalRow, SignalStatus
@@ -254,6 +255,28 @@ def test_correction_before_its_ziekmelding_waits_then_applies(engine):
     feed(engine, zm("CB-1", bsn), at=EARLY)
     case = only_case(engine, bsn)
     assert case["d"] == date(2027, 1, 11) and case["steps"][Stap.PROBLEEMANALYSE][1] == date(2027, 2, 22)
+
+
+def test_a_signal_parked_by_another_worker_after_its_cause_was_applied_is_swept_up(engine):
+    """On PostgreSQL two workers can interleave: worker A applies ziekmelding SW-1 and finds nothing parked
+    for it, then worker B (whose batch began earlier) parks correction SW-C that waits for SW-1. The sweep
+    at the end of a drained batch applies it; nothing stays parked for ever."""
+    bsn = new_bsn()
+    feed(engine, zm("SW-1", bsn), at=EARLY)
+    correction = rec("SW-C", "CORRECTIE", bsn, verwijst_naar="SW-1", eerste_ziektedag="2027-01-11",
+                     datum_melding="2027-01-14")
+    with store.session_scope(engine) as s:  # worker B's outcome, committed after A's replay check
+        message, _ = store.add_raw(s, source="ib", payload=etree.tostring(fields_to_signal_element(correction)),
+                                   received_at=EARLY, message_key="SW-C")
+        store.mark_inbox(s, message, InboxStatus.PROCESSED)
+        signal = check_signal(signal_element_to_fields(fields_to_signal_element(correction)), today=EARLY.date())
+        row, _ = store.add_signal(s, signal, inbox_id=message.id, received_at=EARLY)
+        store.mark_signal(s, row, SignalStatus.GEPARKEERD)
+    assert status_of(engine, "SW-C") is SignalStatus.GEPARKEERD
+
+    assert process_inbox_batch(engine, source="ib", limit=10, today=EARLY.date()).claimed == 0
+    assert status_of(engine, "SW-C") is SignalStatus.VERWERKT
+    assert only_case(engine, bsn)["d"] == date(2027, 1, 11)
 
 
 def test_correction_with_another_bsn_goes_to_a_person_and_moves_nothing(engine):

@@ -51,6 +51,13 @@ def facts(case: Case) -> CaseFacts:
                      eerste_ziektedag=case.eerste_ziektedag, opened_on=case.opened_on, closed_on=case.closed_on)
 
 
+def person_cases(session: Session, gemeentecode: str, bsn: str) -> tuple[Case | None, list[CaseFacts]]:
+    """The person's active case (if any) and the rules' view of their closed cases, in one query."""
+    cases = store.cases_for_person(session, gemeentecode, bsn)
+    active = next((c for c in cases if c.closed_on is None), None)
+    return active, [facts(c) for c in cases if c.closed_on is not None]
+
+
 def closed_facts(session: Session, gemeentecode: str, bsn: str, *, except_id: int | None = None) -> list[CaseFacts]:
     """The rules' view of the person's closed cases."""
     return [facts(c) for c in store.cases_for_person(session, gemeentecode, bsn, closed_only=True) if c.id != except_id]

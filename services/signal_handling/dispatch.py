@@ -42,14 +42,15 @@ def apply_signal(session: Session, row: SignalRow, signal: Signal, *, received_o
     return replace(applied, replayed=replay_parked(session, persons=persons, refs={row.bericht_id}))
 
 
-def replay_parked(session: Session, *, persons: Iterable[tuple[str, str]], refs: Iterable[str] = ()) -> tuple[str, ...]:
-    """Try the parked signals of `persons` and those referring to `refs` again; returns the
-    bericht_ids that could now be applied. Also usable by a periodic sweep."""
+def replay_parked(session: Session, *, persons: Iterable[tuple[str, str]] = (), refs: Iterable[str] = (),
+                  every: bool = False) -> tuple[str, ...]:
+    """Try the parked signals of `persons` and those referring to `refs` (or `every` parked signal: the
+    sweep) again; returns the bericht_ids that could now be applied."""
     persons, refs = set(persons), set(refs)
     replayed: list[str] = []
     while True:
         moved = False
-        for row in store.parked_signals(session, persons=persons, refs=refs):
+        for row in store.parked_signals(session, persons=persons, refs=refs, every=every):
             if row.status is not SignalStatus.GEPARKEERD:  # withdrawn earlier in this pass
                 continue
             signal = store.signal_from_row(row)

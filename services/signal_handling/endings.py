@@ -6,23 +6,17 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
-import store
 from rules.signal_effects import EffectKind, ending_effect
 from schemas.case import CaseStatus
 from schemas.signal import Signal
-from services.signal_handling.common import Applied, audit, close, closed_facts, done, facts, flag, park
+from services.signal_handling.common import Applied, audit, close, done, facts, flag, park, person_cases
 from store.models import Case, SignalRow
 
 
 def apply_ending(session: Session, row: SignalRow, signal: Signal, *, received_on: date) -> Applied:
     """Apply an ending signal (or a correction standing in for one: `signal.soort` is the kind it acts as)."""
-    active = store.find_active_case(session, signal.gemeentecode, signal.bsn)
-    effect = ending_effect(
-        signal,
-        facts(active) if active else None,
-        closed_facts(session, signal.gemeentecode, signal.bsn),
-        received_on=received_on,
-    )
+    active, closed = person_cases(session, signal.gemeentecode, signal.bsn)
+    effect = ending_effect(signal, facts(active) if active else None, closed, received_on=received_on)
     if effect.kind is EffectKind.PARK:
         return park(session, row, effect.reason)
     case = session.get(Case, effect.case_id)

@@ -12,7 +12,7 @@ from rules.signal_effects import illness_period
 from rules.wvp import wvp_calendar
 from schemas.case import CaseStatus
 from schemas.signal import Signal
-from services.signal_handling.common import Applied, audit, closed_facts, done
+from services.signal_handling.common import Applied, audit, done, person_cases
 from store.models import Case, SignalRow
 
 REDEN_NOG_TE_BEOORDELEN = "Ziekmelding ontvangen; de overnametoets (LKS in de twee jaar ervoor) volgt."
@@ -22,12 +22,12 @@ def apply_ziekmelding(session: Session, row: SignalRow, signal: Signal, *, recei
     """A repeat for a person with an active case links to it; a first sick day inside a closed period
     links to that closed case; otherwise a new case opens. Its D is the first day of an earlier
     period when this one starts less than 4 weeks after that period's recovery (ZW 29(5))."""
-    case = store.find_active_case(session, signal.gemeentecode, signal.bsn)
+    case, closed = person_cases(session, signal.gemeentecode, signal.bsn)
     if case is not None:
         audit(session, "signal.linked", row, case)
         return done(session, row, case, "linked")
 
-    period = illness_period(signal.eerste_ziektedag, closed_facts(session, signal.gemeentecode, signal.bsn))
+    period = illness_period(signal.eerste_ziektedag, closed)
     if period.same_case is not None:
         case = session.get(Case, period.same_case)
         audit(session, "signal.linked", row, case, eerste_ziektedag=signal.eerste_ziektedag,
@@ -56,7 +56,7 @@ def apply_ziekmelding(session: Session, row: SignalRow, signal: Signal, *, recei
         audit(session, "signal.linked", row, case)
         return done(session, row, case, "linked")
 
-    store.replace_steps(session, case, wvp_calendar(
+    store.add_steps(session, case, wvp_calendar(
         period.eerste_ziektedag, datum_ontvangst=received_on, datum_melding=signal.datum_melding,
     ))
     audit(session, "case.opened", row, case, reden=REDEN_NOG_TE_BEOORDELEN, eerste_ziektedag=period.eerste_ziektedag)
