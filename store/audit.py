@@ -21,10 +21,10 @@ class AuditAppendOnlyError(RuntimeError):
 def record_audit(
     session: Session, *, actor: str, action: str, case_id: int | None = None, details: dict[str, Any] | None = None
 ) -> AuditEvent:
-    """Append an event. `details` must be JSON-serialisable (dates as ISO strings)."""
+    """Append an event. `details` must be JSON-serialisable (dates as ISO strings). It is written at the
+    next flush (before the next query, a savepoint's end or the commit), with the changes it describes."""
     row = AuditEvent(actor=actor, action=action, case_id=case_id, details=details)
     session.add(row)
-    session.flush()
     return row
 
 
