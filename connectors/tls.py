@@ -27,6 +27,14 @@ def client_ssl_context(*, ca_bundle: Path | None, client_cert: Path | None, clie
     return ctx
 
 
+def tls_reason(error: ssl.SSLError) -> str:
+    """A short reason for messages: OpenSSL's reason code and, for a server certificate that failed
+    verification, why (``Hostname mismatch, ...``, ``unable to get local issuer certificate``)."""
+    reason = error.reason or type(error).__name__
+    verify = getattr(error, "verify_message", None)
+    return f"{reason}: {verify}" if verify else reason
+
+
 def caused_by_tls(exc: BaseException) -> ssl.SSLError | None:
     """The `ssl.SSLError` somewhere in the exception's chain, if any."""
     seen: BaseException | None = exc

@@ -217,8 +217,9 @@ def feed_clients(settings: Settings) -> dict:
     for name, base_url in settings.provider_feeds.items():
         try:
             feed = FeedSettings(name=name, base_url=base_url, token=settings.provider_feed_tokens.get(name))
-        except ValueError as exc:
-            raise VangnetError(f"The invoice feed {name!r} is configured wrongly: {exc}",
+        except ValueError as exc:  # name the fields, never the values: a URL may hold a password
+            fields = ", ".join(".".join(map(str, e["loc"])) for e in getattr(exc, "errors", lambda: [])())
+            raise VangnetError(f"The invoice feed {name!r} is configured wrongly: {fields or type(exc).__name__}",
                                hint="Check VANGNET_PROVIDER_FEEDS and VANGNET_PROVIDER_FEED_TOKENS.") from None
         clients[name] = ProviderFeedClient(feed)
     return clients

@@ -20,7 +20,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="VANGNET_", env_file=".env", extra="ignore")
 
     home: Path = Field(default=Path("var"), description="Folder for local state: database, Prefect home, logs.")
-    database_url: str | None = Field(default=None, description="SQLAlchemy URL; default SQLite in `home`.")
+    database_url: str | None = Field(default=None, repr=False,  # may hold a password
+                                     description="SQLAlchemy URL; default SQLite in `home`.")
     gemeentecode: str | None = Field(default=None, description="CBS code of the gemeente this install serves.")
 
     prefect_host: str = "127.0.0.1"
@@ -55,7 +56,7 @@ class Settings(BaseSettings):
 
     zgw_base_url: str | None = Field(default=None, description="ZGW Zaken API base URL; unset: no zaak is made.")
     zgw_client_id: str | None = None
-    zgw_secret: str | None = Field(default=None, description="JWT secret for the Zaken API (no default).")
+    zgw_secret: SecretStr | None = Field(default=None, description="JWT secret for the Zaken API (no default).")
     zgw_user_id: str = "vangnet"
     zgw_user_representation: str = "vangnet (automatisch)"
     zgw_zaaktype: str | None = None

@@ -11,8 +11,8 @@ operation is called), e-invoicing rule artefacts (present; compiled only with `d
 provider contracts. Nothing is printed here; the CLI (`flows/cli_doctor.py`) renders the list.
 
 Output never holds a secret: checks name variables, files and hosts, never values; as a second line of
-defence every configured secret (ZGW JWT secret, bearer tokens, database password) is masked in every
-detail and fix. No Prefect import anywhere (the Prefect check is an HTTP health call).
+defence every configured secret (ZGW JWT secret, bearer tokens, webhook, research key, database password)
+and the password of any URL quoted is masked in every detail and fix. No Prefect import anywhere (the Prefect check is an HTTP health call).
 """
 
 from __future__ import annotations
@@ -150,17 +150,25 @@ def _var(field: str) -> str:
 
 
 # -- secrets -----------------------------------------------------------------------------------------------
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://[^\s/?#@]*?:)[^\s/?#]*@")
+"""The password part of ``scheme://user:password@host`` in any text."""
+
+
+def _secret_value(value: Any) -> str | None:
+    return value.get_secret_value() if hasattr(value, "get_secret_value") else value
+
+
 def configured_secrets(settings: Settings) -> list[str]:
-    """Every secret value in the settings (to mask); values shorter than 4 characters are left out, as
-    masking them would garble every message."""
+    """Every secret value in the settings (to mask): each `SecretStr` setting (bearer tokens, webhook, research
+    key, and any added later), the ZGW JWT secret and the database password. Values shorter than 4 characters
+    are left out, as masking them would garble every message."""
     from sqlalchemy.engine import make_url
 
-    values: list[str | None] = [settings.zgw_secret]
-    if settings.arbodienst_token is not None:
-        values.append(settings.arbodienst_token.get_secret_value())
-    values += [token.get_secret_value() for token in settings.provider_feed_tokens.values()]
-    if settings.research_key is not None:
-        values.append(settings.research_key.get_secret_value())
+    values: list[str | None] = [_secret_value(settings.zgw_secret)]
+    for field in type(settings).model_fields:
+        value = getattr(settings, field)
+        items = value.values() if isinstance(value, dict) else [value]
+        values += [item.get_secret_value() for item in items if hasattr(item, "get_secret_value")]
     try:
         values.append(make_url(settings.resolved_database_url).password)
     except Exception:  # noqa: BLE001 - an unparseable URL is reported by the database check
@@ -169,13 +177,14 @@ def configured_secrets(settings: Settings) -> list[str]:
 
 
 def redact(checks: list[Check], secrets: Iterable[str]) -> list[Check]:
-    """The checks with every occurrence of a secret in `detail` and `fix` replaced by `***`."""
+    """The checks with every occurrence of a secret, and the password of any URL (a partner URL set with
+    credentials by mistake), in `detail` and `fix` replaced by `***`."""
     secrets = list(secrets)
 
     def mask(text: str | None) -> str | None:
         for secret in secrets:
             text = text.replace(secret, "***") if text else text
-        return text
+        return _URL_CREDENTIALS.sub(r"\1***@", text) if text else text
 
     return [Check(c.name, c.status, mask(c.detail) or "", mask(c.fix)) for c in checks]
 
@@ -399,7 +408,7 @@ def check_zgw(settings: Settings) -> Check:
         return Check(name, SKIP, "no zaaksysteem configured: zaak effects stay queued",
                      "Set VANGNET_ZGW_BASE_URL and the VANGNET_ZGW_* variables to register zaken.")
     problems: list[_Problem] = []
-    if not (settings.zgw_secret or "").strip():
+    if not (_secret_value(settings.zgw_secret) or "").strip():
         problems.append((FAIL, "VANGNET_ZGW_SECRET is not set: the Zaken API's JWT can't be signed",
                          "Set VANGNET_ZGW_SECRET to the secret agreed with the zaaksysteem, or unset "
                          "VANGNET_ZGW_BASE_URL."))
@@ -418,7 +427,8 @@ def _zgw_invalid_fields(settings: Settings) -> dict[str, str]:
 
     try:
         ZakenSettings(
-            base_url=settings.zgw_base_url, client_id=settings.zgw_client_id, secret=settings.zgw_secret or "x",
+            base_url=settings.zgw_base_url, client_id=settings.zgw_client_id,
+            secret=_secret_value(settings.zgw_secret) or "x",
             user_id=settings.zgw_user_id, user_representation=settings.zgw_user_representation,
             zaaktype=settings.zgw_zaaktype, statustype_intake=settings.zgw_statustype_intake,
             statustype_einde=settings.zgw_statustype_einde, roltype_betrokkene=settings.zgw_roltype_betrokkene,

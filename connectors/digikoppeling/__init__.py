@@ -26,7 +26,7 @@ from .errors import (
 )
 from .plugin import Exchange, WusPlugin
 from .profile import DigikoppelingProfile, DigikoppelingSettings
-from .certificates import check_signing_pair, load_certificate
+from .certificates import check_current, check_signing_pair, load_certificate
 from .security import VerifiedMessage, sign_envelope, verify_envelope
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "WusPlugin",
     "add_addressing",
     "add_reply_addressing",
+    "check_current",
     "check_reply",
     "check_signing_pair",
     "load_certificate",

@@ -18,7 +18,7 @@ from lxml import etree
 from .addressing import OperationActions, add_addressing, check_reply, to_address
 from .errors import AddressingError, SignatureConfirmationError
 from .profile import DigikoppelingSettings
-from .certificates import check_signing_pair, load_certificate
+from .certificates import check_current, check_signing_pair, load_certificate
 from .security import sign_envelope, verify_envelope
 
 __all__ = ["Exchange", "WusPlugin"]
@@ -78,8 +78,9 @@ class WusPlugin(zeep.Plugin):
     def check_response(self, envelope: etree._Element) -> Exchange:
         """Check the reply to this thread's last request; raises a ``SecurityError`` subclass.
 
-        2W-be-S first verifies the signature (so the addressing headers read next are authentic),
-        then the SignatureConfirmation; every profile then checks RelatesTo and Action.
+        2W-be-S first verifies the signature (so the addressing headers read next are authentic) and that
+        the partner's pinned certificate is valid now, then the SignatureConfirmation; every profile then
+        checks RelatesTo and Action.
         """
         exchange: Exchange | None = getattr(self._pending, "exchange", None)
         self._pending.exchange = None  # one reply per request
@@ -91,6 +92,7 @@ class WusPlugin(zeep.Plugin):
                 clock_skew_seconds=self.settings.clock_skew_seconds,
                 max_age_seconds=self.settings.timestamp_ttl_seconds,
             )
+            check_current(self.settings.trusted_sender_cert_path, clock_skew_seconds=self.settings.clock_skew_seconds)
             if self.settings.require_signature_confirmation and verified.confirmations != (exchange.signature_value,):
                 raise SignatureConfirmationError(
                     "the reply does not confirm the signature of our request (wsse11:SignatureConfirmation, "

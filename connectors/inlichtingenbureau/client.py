@@ -21,7 +21,7 @@ from lxml import etree
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from connectors.digikoppeling import SecurityError, WusPlugin, read_wsdl_actions
-from connectors.tls import TlsFilesError, caused_by_tls, client_ssl_context
+from connectors.tls import TlsFilesError, caused_by_tls, client_ssl_context, tls_reason
 from mappings.ib_signal import SIGNAAL_TAG, ib_tag
 from mappings.safe_xml import UnsafeXmlError, XmlSyntaxError, parse_xml
 from schemas.ib import BINDING_QNAME
@@ -208,7 +208,7 @@ class IbClient:
         except httpx.TransportError as exc:
             tls = caused_by_tls(exc)
             if tls is not None:
-                raise IbSecurityError(f"TLS with IB endpoint {host} failed ({tls.reason or tls}); check the "
+                raise IbSecurityError(f"TLS with IB endpoint {host} failed ({tls_reason(tls)}); check the "
                                       "CA bundle, the client certificate and that IB trusts it") from None
             raise IbUnavailable(f"IB endpoint {host} could not be reached or dropped the connection "
                                 f"during {operation} ({type(exc).__name__}); try again later") from None
@@ -266,7 +266,12 @@ def _int(text: str | None) -> int | None:
     return int(text) if text.isascii() and text.isdigit() else None
 
 
+MAX_BERICHT_ID = 64  # ib-signalen.xsd BerichtId maxLength; the inbox keys messages by it
+
+
 def _raw_signal(el: etree._Element) -> RawSignal:
     bericht_id = (el.findtext(ib_tag("BerichtId")) or "").strip() or None
+    if bericht_id is not None and len(bericht_id) > MAX_BERICHT_ID:
+        bericht_id = None  # outside the contract: stored without a key, the intake quarantines it
     xml = etree.tostring(el, method="c14n", exclusive=True, with_comments=True)
     return RawSignal(volgnummer=_int(el.findtext(ib_tag("Volgnummer"))), bericht_id=bericht_id, xml=xml)

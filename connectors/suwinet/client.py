@@ -28,7 +28,7 @@ from .errors import (
     SuwinetConfigError, SuwinetError, SuwinetProtocolError, SuwinetRejected, SuwinetSecurityError, SuwinetUnavailable,
 )
 from .settings import SuwinetSettings
-from .transport import Response, Transport, caused_by_tls, host_of, ssl_context
+from .transport import Response, Transport, caused_by_tls, host_of, ssl_context, tls_reason
 
 __all__ = ["SuwinetClient"]
 
@@ -144,7 +144,7 @@ class SuwinetClient:
         except httpx.TransportError as exc:
             tls = caused_by_tls(exc)
             if tls is not None:
-                raise SuwinetSecurityError(f"TLS with Suwinet endpoint {host} failed ({tls.reason or tls}); check "
+                raise SuwinetSecurityError(f"TLS with Suwinet endpoint {host} failed ({tls_reason(tls)}); check "
                                            "the CA bundle, the client certificate and that BKWI trusts it") from None
             raise SuwinetUnavailable(f"Suwinet endpoint {host} could not be reached or dropped the connection "
                                      f"during {op} ({type(exc).__name__}); try again later") from None

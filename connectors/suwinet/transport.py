@@ -14,12 +14,12 @@ from urllib.parse import urlsplit
 import httpx
 import zeep
 
-from connectors.tls import TlsFilesError, caused_by_tls, client_ssl_context
+from connectors.tls import TlsFilesError, caused_by_tls, client_ssl_context, tls_reason
 
 from .errors import SuwinetProtocolError, SuwinetSecurityError
 from .settings import SuwinetSettings
 
-__all__ = ["Response", "Transport", "caused_by_tls", "host_of", "ssl_context"]
+__all__ = ["Response", "Transport", "caused_by_tls", "host_of", "ssl_context", "tls_reason"]
 
 
 @dataclass(frozen=True)
