@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, fields
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["App", "AppResponse", "Faults", "LoggedRequest", "SimServer"]
+__all__ = ["CHAOS", "App", "AppResponse", "Faults", "LoggedRequest", "SimServer"]
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +55,16 @@ class Faults:
     drop_next: int = 0
     """Close the connection of the next N requests without any response."""
     drop_probability: float = 0.0
+    chaos_probability: float = 0.0
+    """Give each request, with this probability, one fault picked at random from CHAOS (the fault run)."""
+    chaos_slow_seconds: float = 1.0
+    """How late a "slow" chaos answer comes."""
+
+
+CHAOS = ("status-500", "status-502", "status-503", "status-429", "drop", "hold", "slow", "lost-answer")
+"""The chaos faults: 5xx and 429 (with Retry-After) answers, a reset connection, a request held until the client
+times out (`hold_seconds`), a slow answer, and an answer lost after the app did the work (the hard case for
+idempotency: the effect happened, the client doesn't know)."""
 
 
 @dataclass(frozen=True)
@@ -286,6 +296,8 @@ class SimServer:
                 return "status", snapshot
             if f.status_probability and self._rng.random() < f.status_probability:
                 return "status", snapshot
+            if f.chaos_probability and self._rng.random() < f.chaos_probability:
+                return self._rng.choice(CHAOS), snapshot
             return None, snapshot
 
     def _record(self, method: str, path: str, status: int | None, started: float, fault: str | None) -> None:
@@ -320,15 +332,24 @@ class SimServer:
             return
         if knobs.latency:
             self._stopping.wait(knobs.latency)
-        if fault == "status":
-            status, out_headers, out_body = knobs.status_code, {"Content-Type": "text/plain"}, b"injected fault\n"
+        if fault == "slow":
+            self._stopping.wait(knobs.chaos_slow_seconds)
+        if fault == "status" or (fault or "").startswith("status-"):
+            code = knobs.status_code if fault == "status" else int(fault.split("-")[1])
+            status, out_headers, out_body = code, {"Content-Type": "text/plain"}, b"injected fault\n"
+            if code == 429:
+                out_headers = {**out_headers, "Retry-After": "1"}
         else:
             try:
                 status, out_headers, out_body = self.app(h.command, h.path, headers, body)
             except Exception:
                 log.exception("simulator app failed on %s %s", h.command, h.path.split("?", 1)[0])
                 status, out_headers, out_body = 500, {"Content-Type": "text/plain"}, b"simulator error\n"
-        self._record(h.command, h.path, status, started, fault and "status")
+        if fault == "lost-answer":
+            self._record(h.command, h.path, None, started, fault)
+            self._drop(h)
+            return
+        self._record(h.command, h.path, status, started, fault)
         self._send(h, status, out_headers, out_body)
 
     @staticmethod

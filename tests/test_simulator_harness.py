@@ -171,3 +171,33 @@ def test_https_without_client_cert_requirement(pki):  # noqa: F811
     with SimServer(echo, tls=server_ssl_context(pki, require_client_cert=False)) as srv:
         ctx = ssl.create_default_context(cafile=str(pki.ca_cert))
         assert httpx.get(srv.url + "/x", verify=ctx).status_code == 200
+
+
+def test_chaos_mixes_every_fault_and_the_app_still_does_the_work_of_a_lost_answer():
+    """30 % chaos, seeded: 5xx, 429 with Retry-After, resets, held requests (client timeout), slow answers and
+    answers lost after the app did the work all occur; the rest are answered normally."""
+    calls = []
+
+    def app(method, path, headers, body):
+        calls.append(path)
+        return 200, {"Content-Type": "text/plain"}, b"ok"
+
+    seen: dict[str, int] = {}
+    with SimServer(app, seed=7) as srv, httpx.Client(base_url=srv.url, timeout=0.5) as c:
+        srv.set_faults(chaos_probability=0.3, hold_seconds=0.8, chaos_slow_seconds=0.05)
+        for i in range(200):
+            try:
+                r = c.get(f"/c{i}")
+                outcome = f"{r.status_code}" + ("+retry-after" if r.headers.get("Retry-After") else "")
+            except httpx.TimeoutException:
+                outcome = "timeout"
+            except httpx.TransportError:
+                outcome = "reset"
+            seen[outcome] = seen.get(outcome, 0) + 1
+        log = srv.requests
+    faults = {e.fault for e in log}
+    assert {"500", "502", "503", "429+retry-after", "timeout", "reset", "200"} <= set(seen), seen
+    assert {"slow", "lost-answer", "drop", "hold"} <= faults
+    assert 0.2 < sum(e.fault is not None for e in log) / len(log) < 0.4
+    assert {e.path for e in log if e.fault == "lost-answer"} <= set(calls)  # a lost answer's work was done
+    assert not any(e.fault == "drop" and e.path in calls for e in log)  # a reset one never reached the app
