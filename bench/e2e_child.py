@@ -7,6 +7,10 @@ design (bench/naive.py), each against freshly started simulators (IB and Suwinet
 2W-be-S, the ZGW and arbodienst APIs) and a fresh SQLite store, and prints one JSON line per run,
 prefixed with `E2E-RESULT `. Nothing personal is printed: counts, times and case references only.
 
+The partner simulators run in a process of their own (bench/e2e_partners.py), as real partners do,
+so their request handling does not share this process's interpreter lock; config `partners: "inline"`
+starts them in this process instead (for comparison).
+
 Config keys: `workdir`, `prefect_home` (the `home` of the Settings the server was started with),
 `prefect_port`, `n` (vangnet signals), `naive_n`, `repeats`, `designs` (of "vangnet": the pipeline in
 micro-batch mode, "vangnet-batched": stage by stage, "naive"; default vangnet and naive), `micro_batch`
@@ -105,13 +109,70 @@ def partners_with_slots(data: dict[str, Any], workdir: Path, database_url: str, 
         partners.ArbodienstSimulator = original
 
 
+class _RemoteArbodienst:
+    """The out-of-process arbodienst simulator, as far as `outcome` needs it (its admin endpoint)."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+
+    def counts(self) -> dict[str, int]:
+        import httpx
+
+        return httpx.get(self.admin_url, timeout=10).json()["counts"]
+
+
+@contextmanager
+def partners_own_process(data: dict[str, Any], workdir: Path, database_url: str, n: int):
+    """`partners_with_slots`, served by bench/e2e_partners.py in a process of its own; yields
+    (the IB endpoint, the arbodienst's counts) with this process's settings pointed at them."""
+    import subprocess
+
+    from flows import runtime
+    from bench.e2e_partners import MARKER as READY
+
+    spec = workdir / "partners.json"
+    spec.write_text(json.dumps({"data": data, "workdir": str(workdir), "database_url": database_url, "n": n}),
+                    encoding="utf-8")
+    log = open(workdir / "partners.log", "w", encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "bench.e2e_partners", str(spec)], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=log, text=True, env=dict(os.environ))
+    saved = dict(os.environ)
+    try:
+        line = proc.stdout.readline()
+        if not line.startswith(READY):
+            proc.wait(timeout=30)
+            raise RuntimeError(f"the partner simulators did not start (exit {proc.returncode}); see {log.name}")
+        ready = json.loads(line[len(READY):])
+        os.environ.update(ready["env"])
+        yield ready["ib_endpoint"], _RemoteArbodienst(ready["arbo_admin"])
+    finally:
+        runtime.close_all()
+        os.environ.clear()
+        os.environ.update(saved)
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@contextmanager
+def partners_here(data: dict[str, Any], workdir: Path, database_url: str, n: int):
+    """`partners_with_slots` in this process (config `partners: "inline"`), for comparison."""
+    with partners_with_slots(data, workdir, database_url, n) as (running, arbo):
+        yield running.ib_endpoint, arbo
+
+
 def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def outcome(engine, n: int, arbo) -> dict[str, Any]:
     """Check that every signal has its zaak and a booked consult, and the latency per signal from the
-    inbox's received_at (pick-up) to the `consult.booked` audit event (the booking's commit)."""
+    inbox's received_at (pick-up) to the `consult.booked` audit event (the booking's commit); `drain_s`:
+    from the first pick-up to the last booking (the run's wall time without its fixed start and end)."""
     from sqlalchemy import func, select
 
     import store
@@ -128,10 +189,11 @@ def outcome(engine, n: int, arbo) -> dict[str, Any]:
                                  .where(Consult.status == "GEBOEKT"))
         signals = session.scalar(select(func.count()).select_from(SignalRow))
     latencies = sorted((booked[c] - picked[c]).total_seconds() for c in booked if c in picked)
+    drain = (max(booked.values()) - min(picked.values())).total_seconds() if booked and picked else None
     counts = arbo.counts()
     return {"signals": signals, "zaken": with_zaak, "consults_booked": geboekt, "arbo_bookings": counts["bookings"],
             "complete": signals == n and with_zaak == n and geboekt == n and counts["bookings"] >= n,
-            "latencies": latencies}
+            "drain_s": drain, "latencies": latencies}
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -157,20 +219,21 @@ def run_design(design: str, n: int, workdir: Path, rep: int, config: dict[str, A
     data = scenario(n, today, prefix=f"BENCH{rep}{design[0].upper()}{len(design)}")
     engine = store.make_engine(url)
     import_lks(engine, json.dumps({"lks": data["lks"]}).encode(), filename="bench-lks.json")
-    with partners_with_slots(data, run_dir, url, n) as (partners, arbo):
+    partners = partners_here if config.get("partners") == "inline" else partners_own_process
+    with partners(data, run_dir, url, n) as (ib_endpoint, arbo):
         if design.startswith("vangnet"):
             from flows.pipeline import pipeline_flow
 
             kwargs = {} if design == "vangnet-batched" else {"micro_batch": int(config.get("micro_batch") or 10)}
             started = time.perf_counter()
-            counts = pipeline_flow(ib_endpoint=partners.ib_endpoint, **kwargs)
+            counts = pipeline_flow(ib_endpoint=ib_endpoint, **kwargs)
             wall = time.perf_counter() - started
             summary = {k: counts.get(k) for k in ("intake", "takeover", "zaken", "consults")}
         else:
             from bench.naive import naive_flow
 
             started = time.perf_counter()
-            summary = naive_flow(ib_endpoint=partners.ib_endpoint, n=n)
+            summary = naive_flow(ib_endpoint=ib_endpoint, n=n)
             wall = time.perf_counter() - started
         engine_run = runtime.engine_for(Settings().resolved_database_url)
         result = outcome(engine_run, n, arbo)

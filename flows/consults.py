@@ -94,6 +94,13 @@ def consult_lifecycle_flow(run_date: date | None = None) -> dict[str, int]:
         counts = _run(engine, client, settings, today, now, limit)
     finally:
         client.close()
+    report(counts)
+    return counts
+
+
+def report(counts: dict[str, int]) -> None:
+    """Log what a lifecycle run did; warn about what needs a person."""
+    logger = get_run_logger()
     if counts["escalated"]:
         logger.warning("%d cases were handed to a person after repeated no-shows.", counts["escalated"])
     if counts["late"]:
@@ -101,18 +108,25 @@ def consult_lifecycle_flow(run_date: date | None = None) -> dict[str, int]:
     if counts["unavailable"]:
         logger.warning("The arbodienst was unavailable; the rest waits for the next run.")
     logger.info("Consults: %s", ", ".join(f"{k}={v}" for k, v in counts.items()))
-    return counts
 
 
 def _run(engine, client, env: Settings, today: date, now: datetime, limit: int) -> dict[str, int]:
     planned = plan_task(engine, today, limit)
     with limits.partner_slot(limit_name(client)):
-        return _with_arbodienst(engine, client, env, today, now, limit, planned)
+        return with_arbodienst(engine, client, env, today, now, limit, planned)
 
 
-def _with_arbodienst(engine, client, env: Settings, today: date, now: datetime, limit: int,
-                     planned: consult_service.PlanResult) -> dict[str, int]:
-    limits.partner_pace(limit_name(client))
+def with_arbodienst(engine, client, env: Settings, today: date, now: datetime, limit: int,
+                    planned: consult_service.PlanResult, *, first_batches_paced: bool = False) -> dict[str, int]:
+    """Cancel, follow up and book, in batches (tasks), pacing the arbodienst once per batch; the caller
+    holds its slot. `first_batches_paced`: the caller's unit covers the cancellations and the first
+    follow-up and booking batches as one group of sequential calls (as a page's unit covers its booking)."""
+
+    def pace(batch: int) -> None:
+        if not (first_batches_paced and batch == 1):
+            limits.partner_pace(limit_name(client))
+
+    pace(1)
     cancelled = cancel_task(engine, client, limit)
     counts = {"planned": len(planned.created), "cancelled": len(cancelled.cancelled), "advice_stored": 0,
               "steps_done": 0, "no_shows": 0, "rebooked": 0, "escalated": 0, "booked": 0, "late": 0, "no_slot": 0,
@@ -120,7 +134,7 @@ def _with_arbodienst(engine, client, env: Settings, today: date, now: datetime, 
     batch, after_id = 0, 0
     while True:
         batch += 1
-        limits.partner_pace(limit_name(client))
+        pace(batch)
         followed = follow_up_task(batch, engine, client, today, env.arbodienst_max_no_shows, limit, after_id)
         for name in ("advice_stored", "steps_done", "rebooked", "escalated", "refused"):
             counts[name] += len(getattr(followed, name))
@@ -136,7 +150,7 @@ def _with_arbodienst(engine, client, env: Settings, today: date, now: datetime, 
     batch, after_id = 0, 0
     while not counts["unavailable"]:  # an unavailable arbodienst gets no booking requests this run
         batch += 1
-        limits.partner_pace(limit_name(client))
+        pace(batch)
         booked = book_task(batch, engine, client, today, now, limit, after_id)
         counts["booked"] += len(booked.booked)
         counts["late"] += len(booked.late)

@@ -6,11 +6,12 @@ Each step is its own (sub)flow run, so operators see and re-run them separately 
 Stage by stage, a signal picked up on the first IB page waits for the whole backlog to pass every stage
 before its consult is booked. `micro_batch=K` trades a little throughput for latency instead: every IB
 page of K signals goes through intake → takeover → zaak → order → consult before the next page is
-pulled, as tasks of this run (a subflow per stage per page would cost ~1.5 s each: flow-run creation
+pulled, as tasks of this run (a subflow per stage per page would cost ~1 s each: flow-run creation
 and the heartbeat thread's shutdown). The run holds each partner's concurrency slot once for the loop
-and paces each partner once per page. What is not about the new signals runs as the usual subflows:
-leftovers of earlier runs (undecided cases, queued zaak effects, missing orders, follow-up and
-cancellation of booked consults) before the loop, the safety net, invoices and deadlines after it.
+and paces each partner once per page. Leftovers of earlier runs (undecided cases, queued zaak effects,
+missing orders, follow-up and cancellation of booked consults) are "page 0": the same tasks as the
+takeover, zaken, orders and consult flows, before the first IB page, under the same slots. The safety
+net, invoices and deadlines run as the usual subflows after the loop.
 """
 
 from __future__ import annotations
@@ -24,13 +25,15 @@ from prefect.events import emit_event
 from sqlalchemy import select
 
 import store
+from flows import consults as consult_flows
 from flows import limits, runtime
+from flows import takeover as takeover_flows
 from flows.consults import arbodienst_client, book_task, consult_lifecycle_flow, limit_name, plan_task
 from flows.intake import QUARANTINED_EVENT, intake_flow, process_inbox_batch, publish_intake_artifacts, pull_ib_page
 from flows.invoices import invoice_sync_flow
 from flows.monitor import deadline_monitor_flow
 from flows.orders import ACTOR as ORDERS_ACTOR
-from flows.orders import orders_flow
+from flows.orders import end_orders, order_for_new_cases, orders_flow
 from flows.safety_net import safety_net_flow
 from flows.settings import Settings
 from flows.takeover import decide_batch, takeover_flow
@@ -105,10 +108,8 @@ def _add(totals: dict[str, int], counts: dict[str, int] | None) -> None:
 
 def _micro_batched(run_date: date | None, today: date, ib_endpoint: str | None, size: int) -> dict[str, dict]:
     logger = get_run_logger()
-    # Leftovers of earlier runs first, as usual (on a quiet day each is a no-op).
-    takeover, zaken, orders, consults = (takeover_flow(run_date=today), zaken_flow(run_date=today),
-                                         orders_flow(run_date=today), consult_lifecycle_flow(run_date=today))
     settings = Settings()
+    takeover_flows.require_gemeentecode(settings)
     engine = runtime.migrated_engine(settings)
     ib = runtime.ib_client(settings, endpoint=ib_endpoint)
     lookup = runtime.suwinet_lks_lookup(settings)
@@ -116,13 +117,15 @@ def _micro_batched(run_date: date | None, today: date, ib_endpoint: str | None, 
     contract = runtime.arbodienst_contract(settings)
     arbo = arbodienst_client(settings)
     pages, received, new, gaps, totals = 0, 0, 0, [], BatchResult()
-    partners = [limits.IB] + ([limits.SUWINET] if lookup and settings.gemeentecode else []) + (
+    partners = [limits.IB] + ([limits.SUWINET] if lookup else []) + (
         [limits.ZGW] if zgw else []) + ([limit_name(arbo)] if arbo else [])
     with ExitStack() as held:
         if arbo:
             held.callback(arbo.close)
         held.enter_context(limits.partner_slots(*partners))  # one slot each for the whole loop
         pacer = held.enter_context(limits.Pacer(*partners))  # one unit each per page, taken ahead
+        pacer.wait()  # page 0, one group of calls per partner: what earlier runs left (its IB unit goes unused)
+        takeover, zaken, orders, consults = _leftovers(engine, settings, run_date, today, lookup, zgw, contract, arbo)
         while True:
             pages += 1
             pacer.wait()
@@ -158,6 +161,32 @@ def _micro_batched(run_date: date | None, today: date, ib_endpoint: str | None, 
         "orders": orders, "consults": consults, "invoices": invoice_sync_flow(run_date=today),
         "deadlines": deadline_monitor_flow(run_date=today),
     }
+
+
+def _leftovers(engine, settings: Settings, run_date: date | None, today: date, lookup, zgw, contract,
+               arbo) -> tuple[dict, dict, dict, dict]:
+    """Page 0: what earlier runs left (undecided cases, queued zaak effects, missing and ending orders,
+    consults to cancel, follow up or book), as tasks of this run under the slots it holds, paced as one
+    page: later batches of a step pace themselves. The same steps as the takeover, zaken, orders and
+    consult flows, without a subflow run each (~1 s apiece)."""
+    logger = get_run_logger()
+    takeover = takeover_flows.decide_all(engine, settings, today, lookup, first_paced=True)
+    takeover_flows.log_totals(takeover)
+    zaken: dict[str, int] = {}
+    if zgw is not None:
+        done = perform_zaak_effects(engine, zgw, today, settings.batch_size)
+        zaken = {**done.done, "failed": done.failed}
+        if done.failed:
+            logger.warning("%d zaak effects failed; see the outbox (last_error) and the zaaksysteem.", done.failed)
+    orders = {"orders_created": order_for_new_cases(engine, contract, today) if contract else 0,
+              "orders_ended": end_orders(engine)}
+    consults: dict[str, int] = {}
+    if arbo is not None:
+        planned = plan_task(engine, today, settings.batch_size)
+        consults = consult_flows.with_arbodienst(engine, arbo, settings, today, _clock(run_date),
+                                                 settings.batch_size, planned, first_batches_paced=True)
+        consult_flows.report(consults)
+    return takeover, zaken, orders, consults
 
 
 def _casework_of_page(number: int, engine, settings: Settings, run_date: date | None, today: date, lookup, zgw,

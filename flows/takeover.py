@@ -30,24 +30,35 @@ def _run_name() -> str:
 def takeover_flow(run_date: date | None = None) -> dict[str, int]:
     """Decide every case still without a decision: OVERNAME, GEEN_LKS, ANDERE_GEMEENTE or HANDMATIG."""
     settings = Settings()
-    if not settings.gemeentecode:
-        raise VangnetError("No gemeentecode is configured: the takeover decision needs to know which gemeente we are.",
-                           hint="Set VANGNET_GEMEENTECODE to the CBS code of your gemeente, e.g. 0518.")
+    require_gemeentecode(settings)
     today = run_date or datetime.now(DUTCH_TIME).date()
     engine = runtime.migrated_engine(settings)
     lookup = runtime.suwinet_lks_lookup(settings)
     with limits.partner_slot(limits.SUWINET) if lookup else nullcontext():
-        totals = _decide_all(engine, settings, today, lookup)
-    get_run_logger().info("Takeover decisions: %s", ", ".join(f"{k}={v}" for k, v in sorted(totals.items())) or "none")
+        totals = decide_all(engine, settings, today, lookup)
+    log_totals(totals)
     return totals
 
 
-def _decide_all(engine, settings: Settings, today: date, lookup) -> dict[str, int]:
+def require_gemeentecode(settings: Settings) -> None:
+    """The takeover decision needs to know which gemeente we are."""
+    if not settings.gemeentecode:
+        raise VangnetError("No gemeentecode is configured: the takeover decision needs to know which gemeente we are.",
+                           hint="Set VANGNET_GEMEENTECODE to the CBS code of your gemeente, e.g. 0518.")
+
+
+def log_totals(totals: dict[str, int]) -> None:
+    get_run_logger().info("Takeover decisions: %s", ", ".join(f"{k}={v}" for k, v in sorted(totals.items())) or "none")
+
+
+def decide_all(engine, settings: Settings, today: date, lookup, *, first_paced: bool = False) -> dict[str, int]:
+    """Decide every undecided case, batch by batch (tasks), pacing Suwinet once per batch; the caller holds
+    the Suwinet slot. `first_paced`: the caller has already paced the first batch."""
     totals: dict[str, int] = {}
     batch_number, after_id = 0, 0
     while True:  # walk the undecided cases once, by id: a case whose lookup failed waits for the next run
         batch_number += 1
-        if lookup:
+        if lookup and not (first_paced and batch_number == 1):
             limits.partner_pace(limits.SUWINET)
         result = decide_batch(batch_number, engine, settings.gemeentecode, today, settings.batch_size, lookup, after_id)
         for code, count in result.by_code.items():
