@@ -49,7 +49,7 @@ class RestSettings(BaseModel):
     def _base_url(cls, value: str) -> str:
         parts = urlsplit(value)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"base_url must be an http(s) URL with a host, got {value!r}")
+            raise ValueError(f"base_url must be an http(s) URL with a host, got scheme {parts.scheme!r}")
         if parts.username or parts.password:
             raise ValueError("base_url must not contain credentials")
         if parts.query or parts.fragment:
@@ -63,6 +63,15 @@ class RestSettings(BaseModel):
         if self.token is not None and not self.token.get_secret_value().strip():
             raise ValueError("token must not be empty (leave it unset when the partner uses mutual TLS only)")
         return self
+
+
+def loads_json(raw: bytes | str) -> Any:
+    """``json.loads`` that raises only ``ValueError`` for a body that is not usable JSON, also for one
+    nested so deep that the parser runs out of stack (a ``RecursionError`` otherwise)."""
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 def clean(text: Any, limit: int = 120) -> str:
@@ -89,9 +98,11 @@ def pinned_url(base_url: str, target: str) -> tuple[str | None, str]:
     except ValueError:  # an unparsable port
         same_origin, port = False, ""
     shown = clean(f"{p.scheme}://{p.hostname or ''}{port}{p.path}", 200)
+    # a dot segment also when decoded, written with a backslash (IIS) or with a ;parameter (Tomcat, Jetty)
+    segments = [seg.split(";", 1)[0] for path in (p.path, parts.path)
+                for seg in unquote(path).replace("\\", "/").split("/")]
     ok = (same_origin and not p.username and not p.password and "\\" not in url
-          and p.path.startswith(base.path)
-          and not any(seg in (".", "..") for path in (p.path, parts.path) for seg in unquote(path).split("/")))
+          and p.path.startswith(base.path) and not any(seg in (".", "..") for seg in segments))
     return (urlunsplit((p.scheme, p.netloc, p.path, p.query, "")) if ok else None), shown
 
 
@@ -136,7 +147,7 @@ def problem_code_title(raw: bytes) -> tuple[str | None, str | None]:
     """``code`` and ``title`` of an RFC 7807 problem answer (cleaned); ``detail`` is never read (it may
     quote what was sent)."""
     try:
-        data = json.loads(raw)
+        data = loads_json(raw)
     except ValueError:
         return None, None
     if not isinstance(data, dict):

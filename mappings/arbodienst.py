@@ -153,6 +153,13 @@ def _text(data: Any, name: str, what: str) -> str:
     return value
 
 
+def _ident(data: Any, name: str, what: str) -> str:
+    value = _text(data, name, what)
+    if not _ID.fullmatch(value):  # it goes into our requests and URLs again: the contract's Id only
+        raise MappingError(f"{what} field '{name}' is not an id (letters, digits, '.', '_', ':', '-')")
+    return value
+
+
 def _instant(data: Any, name: str, what: str) -> datetime:
     value = _text(data, name, what)
     try:
@@ -166,7 +173,7 @@ def _instant(data: Any, name: str, what: str) -> datetime:
 
 def slot_from_json(data: Any) -> Slot:
     """One ``Slot`` object of the contract."""
-    return Slot(slot_id=_text(data, "slot_id", "slot"), start=_instant(data, "start", "slot"),
+    return Slot(slot_id=_ident(data, "slot_id", "slot"), start=_instant(data, "start", "slot"),
                 regio=_text(data, "regio", "slot"))
 
 
@@ -185,6 +192,6 @@ def booking_from_json(data: Any) -> Booking:
         status = BookingStatus(raw_status)
     except ValueError:
         raise MappingError("booking field 'status' has a value outside the contract") from None
-    return Booking(booking_id=_text(data, "booking_id", "booking"), consult_ref=_text(data, "consult_ref", "booking"),
-                   slot_id=_text(data, "slot_id", "booking"), start=_instant(data, "start", "booking"),
+    return Booking(booking_id=_ident(data, "booking_id", "booking"), consult_ref=_ident(data, "consult_ref", "booking"),
+                   slot_id=_ident(data, "slot_id", "booking"), start=_instant(data, "start", "booking"),
                    status=status)

@@ -58,8 +58,8 @@ def to_csv(rows: list[dict[str, str]]) -> bytes:
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        # A leading =, +, - or @ would make a spreadsheet run the cell as a formula.
-        writer.writerow({k: ("'" + v if k not in _NUMERIC and v[:1] in "=+-@" else v) for k, v in row.items()})
+        # A leading =, +, -, @, tab or carriage return would make a spreadsheet run the cell as a formula.
+        writer.writerow({k: ("'" + v if k not in _NUMERIC and v.startswith(_FORMULA) else v) for k, v in row.items()})
     return out.getvalue().encode("utf-8")
 
 
@@ -70,3 +70,4 @@ def to_json(batch: str, rows: list[dict[str, str]]) -> bytes:
 
 
 _NUMERIC = {"amount_excl_vat", "vat", "amount_incl_vat"}
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")

@@ -101,10 +101,14 @@ def _csv_rows(text: str) -> list[tuple[int, dict[str, str | None] | str]]:
     if not kop_regel:
         raise LksFileError("het bestand is leeg; verwacht een kopregel " + ",".join(KOLOMMEN))
     scheiding = ";" if kop_regel.count(";") > kop_regel.count(",") else ","
-    reader = csv.reader(io.StringIO(text), delimiter=scheiding)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=scheiding)
     rows: list[tuple[int, dict[str, str | None] | str]] = []
     kop: list[str] | None = None
-    for rij, record in enumerate(reader, start=1):
+    try:
+        records = list(reader)
+    except csv.Error as exc:  # a stray NUL byte or carriage return: a binary file, not a CSV export
+        raise LksFileError(f"het bestand is geen leesbare CSV (rij {reader.line_num}: {exc})") from None
+    for rij, record in enumerate(records, start=1):
         if not any(cell.strip() for cell in record):
             continue
         if kop is None:
@@ -134,6 +138,8 @@ def _json_rows(text: str) -> list[tuple[int, dict[str, str | None] | str]]:
         doc = json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise LksFileError(f"geen geldige JSON (regel {exc.lineno}, kolom {exc.colno})") from None
+    except RecursionError:
+        raise LksFileError("geen bruikbare JSON: te diep genest; verwacht een lijst van LKS-perioden") from None
     if isinstance(doc, dict):
         if not isinstance(doc.get("lks"), list):
             raise LksFileError("het JSON-object heeft geen lijst 'lks'; verwacht een lijst of {\"lks\": [...]}")

@@ -47,6 +47,8 @@ def parse_contract(data: bytes | str, *, source: str) -> ProviderContract:
         raw = json.loads(data, parse_float=Decimal)
     except json.JSONDecodeError as exc:
         raise ContractError(f"{source}: geen geldige JSON (regel {exc.lineno}, kolom {exc.colno}: {exc.msg})") from None
+    except RecursionError:
+        raise ContractError(f"{source}: geen bruikbare JSON (te diep genest)") from None
     if not isinstance(raw, dict):
         raise ContractError(f"{source}: verwacht een JSON-object met provider_id, naam, rollen, ...")
     try:

@@ -217,8 +217,8 @@ def _book_one(engine, client, p: _Pending, free_slots, taken: set[str], earliest
                          ConsultStatus.TE_BOEKEN)
                 result.refused.append(p.case_ref)
                 return
-        except arbo.ArbodienstProtocolError:
-            _refused(engine, p.consult_id, "de arbodienst gaf een onverwacht antwoord op de boeking",
+        except arbo.ArbodienstProtocolError as exc:
+            _refused(engine, p.consult_id, f"de arbodienst gaf een onverwacht antwoord op de boeking: {exc}",
                      ConsultStatus.TE_BOEKEN)
             result.refused.append(p.case_ref)
             return
@@ -304,8 +304,8 @@ def follow_up(engine: Engine, client, *, today: date, max_no_shows: int, limit: 
             break
         except (arbo.ArbodienstRejected, arbo.ArbodienstProtocolError) as exc:
             code = getattr(exc, "code", None) or "onverwacht antwoord"
-            _refused(engine, consult_id, f"de arbodienst kent de afspraak niet of antwoordt onverwacht ({code})",
-                     ConsultStatus.GEBOEKT, ConsultStatus.GEHOUDEN)
+            _refused(engine, consult_id, f"de arbodienst kent de afspraak niet of antwoordt onverwacht ({code}): "
+                     f"{exc}", ConsultStatus.GEBOEKT, ConsultStatus.GEHOUDEN)
             result.refused.append(case_ref)
             continue
         _apply(engine, consult_id, booking.status, advice, max_no_shows, result)

@@ -24,6 +24,7 @@ from rules.signals import InvalidSignal, check_signal
 from services.cases import apply_signal, replay_parked
 from store.models import InboxStatus
 
+MAX_BERICHT_ID = 64  # ib-signalen.xsd BerichtId maxLength
 MAX_SIGNAL_BYTES = 64 * 1024  # one signal is well under 2 KB; anything near this is not a signal
 DUTCH_TIME = ZoneInfo("Europe/Amsterdam")
 SOURCE_IB = "ib"  # inbox source of everything IB sends, pulled or imported from a file
@@ -141,6 +142,8 @@ def _process_message(session, message, today: date, result: BatchResult) -> None
             raise InvalidSignal(signal.bericht_id, problems)
     except (UnsafeXmlError, SignalStructureError, InvalidSignal) as exc:
         bericht_id = getattr(exc, "bericht_id", None) or message.message_key
+        if bericht_id is not None and len(bericht_id) > MAX_BERICHT_ID:
+            bericht_id = None  # longer than the contract allows (and than the quarantine's column)
         store.quarantine(session, inbox_id=message.id, reason=str(exc), bericht_id=bericht_id)
         store.mark_inbox(session, message, InboxStatus.QUARANTINED, str(exc))
         result.quarantined += 1

@@ -6,6 +6,7 @@ prints it). Reads the store, never writes it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -19,6 +20,7 @@ from rules.reconciliation import (
     Billed,
     OrderFacts,
     ReconcileContext,
+    billed_by,
     content_fingerprint,
     reconcile,
     verdict,
@@ -29,6 +31,11 @@ from store import invoices as invoice_store
 from store.models import Order
 
 INVOICE_DOCUMENTS = ("Invoice", "CreditNote")
+NEGATIVE_TOTAL = "NEGATIVE_TOTAL"
+"""Finding code: an invoice (380) with a negative total, which must be a credit note instead."""
+MAX_AMOUNT = Decimal(10) ** 10
+"""Amounts from this size on do not fit the store (NUMERIC(12, 2)) and are refused."""
+_LONG_NUMBER = re.compile(r"\d{9,}")
 
 
 @dataclass
@@ -48,15 +55,19 @@ class Assessment:
 def assess(session: Session, validation: ValidationResult, contracts: Mapping[str, ProviderContract]) -> Assessment:
     """Read and reconcile a validated document against the store (read-only)."""
     result = Assessment(validation=validation, findings=list(validation.findings))
-    if validation.root is None or validation.document not in INVOICE_DOCUMENTS:
-        result.unreadable = _first_fatal(validation.findings) or (
-            f"het document is een {validation.document or 'onbekend document'}, geen factuur of creditnota")
+    if validation.root is None or validation.document is None:  # not XML, or an unknown root: the finding says it
+        result.unreadable = _masked(_first_fatal(validation.findings) or "het document is geen factuur of creditnota")
+        return result
+    if validation.document not in INVOICE_DOCUMENTS:  # another e-document (an Order): its own findings don't matter
+        result.unreadable = f"het document is een {validation.document}, geen factuur of creditnota"
         return result
     try:
         invoice = read_invoice(validation.root)
+        _check_storable(invoice)
     except InvoiceMappingError as exc:
-        result.unreadable = f"de factuur kan niet gelezen worden: {exc}"
-        result.findings.append(Finding(code="UNREADABLE", severity=Severity.FATAL, source=Source.XML, message=str(exc)))
+        result.unreadable = _masked(f"de factuur kan niet gelezen worden: {exc}")
+        result.findings.append(Finding(code="UNREADABLE", severity=Severity.FATAL, source=Source.XML,
+                                       message=_masked(str(exc))))
         return result
     result.invoice = invoice
     result.fingerprint = content_fingerprint(invoice)
@@ -64,8 +75,30 @@ def assess(session: Session, validation: ValidationResult, contracts: Mapping[st
     result.order = order
     result.findings += reconcile(invoice, _context(session, invoice, order, case_closed_on, contracts,
                                                    result.fingerprint))
+    if invoice.document == "Invoice" and invoice.totals.tax_exclusive < 0:
+        result.findings.append(Finding(
+            code=NEGATIVE_TOTAL, severity=Severity.FATAL, source=Source.RECONCILE,
+            message=_masked(f"factuur {invoice.invoice_number[:40]} heeft een negatief totaal "
+                            f"({invoice.totals.tax_exclusive} excl. btw); een terugbetaling is een creditnota (381) "
+                            "die naar de oorspronkelijke factuur verwijst: vraag de leverancier daarom.")))
     result.verdict = verdict(result.findings)
     return result
+
+
+def _check_storable(invoice: Invoice) -> None:
+    """Amounts must fit the store's money columns (10 digits before the point): refuse, never round."""
+    amounts = {"totaal excl. btw": invoice.totals.tax_exclusive, "btw": invoice.totals.tax_total,
+               "totaal incl. btw": invoice.totals.tax_inclusive, "som van de regels": billed_by(invoice).amount}
+    too_large = [name for name, value in amounts.items() if abs(value) >= MAX_AMOUNT]
+    if too_large:
+        raise InvoiceMappingError(f"{invoice.document} {invoice.invoice_number[:40]}: het bedrag "
+                                  f"({', '.join(too_large)}) is tien miljard euro of meer; zo'n factuur wordt niet "
+                                  "verwerkt, vraag de leverancier om een juiste factuur")
+
+
+def _masked(text: str) -> str:
+    """A reason without digit runs that could be a BSN (invoices carry none, a hostile one might)."""
+    return _LONG_NUMBER.sub("<nummer>", text)
 
 
 def _find_order(session: Session, invoice: Invoice) -> tuple[Order | None, date | None]:

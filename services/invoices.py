@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 import store
 from einvoicing import Validator
@@ -83,16 +84,49 @@ def fetch_feed(engine: Engine, client, feed: str, *, now: datetime, page_size: i
         if before_page is not None:
             before_page()
         page = client.list_since(cursor, page_size)
-        documents = [(item, client.download(item.id, sha256=item.sha256)) for item in page.items]
+        documents = [(item, *_download(client, item)) for item in page.items]
         with store.session_scope(engine) as session:
-            for item, data in documents:
-                _store_raw(session, data, f"feed:{feed}:{item.id}", now, result)
+            for item, data, refused in documents:
+                if refused is None:
+                    _store_raw(session, data, f"feed:{feed}:{item.id}", now, result)
+                else:
+                    _store_refused(session, feed, item, refused, now, result)
             if page.next_cursor:
                 invoice_store.set_feed_cursor(session, cursor_key, page.next_cursor)
         cursor = page.next_cursor or cursor
         if not page.has_more or not page.items:
             break
     return result
+
+
+def _download(client, item) -> tuple[bytes | None, str | None]:
+    """(the document, None), or (None, why) when this one item can't be fetched safely (a hostile id,
+    too large, refused). A feed that is down raises: the whole page waits for the next run."""
+    from connectors.providers import FeedUnavailable, ProviderFeedError
+
+    try:
+        return client.download(item.id, sha256=item.sha256), None
+    except FeedUnavailable:
+        raise
+    except ProviderFeedError as exc:
+        return None, str(exc)
+
+
+def _store_refused(session, feed: str, item, why: str, now: datetime, result: IntakeResult) -> None:
+    """Keep a listed document we could not fetch as what was listed, quarantined with the reason: the
+    cursor moves past it, so this row is where a person finds it."""
+    from connectors.rest import clean
+
+    listed = {"feed": feed, "id": item.id, "invoice_number": item.invoice_number, "sha256": item.sha256}
+    row, created = store.add_raw(session, source=SOURCE, payload=json.dumps(listed).encode("utf-8"),
+                                 received_at=now, content_type="application/json")
+    result.received += 1
+    shown = clean(item.id, 60)
+    result.skipped.append((f"feed:{feed}:{shown}", why))
+    if created:
+        reason = f"document {shown} van feed {feed} is niet opgehaald: {why}"
+        store.quarantine(session, inbox_id=row.id, reason=reason)
+        store.mark_inbox(session, row, InboxStatus.QUARANTINED, reason)
 
 
 def take_drop_folder(engine: Engine, folder, *, now: datetime) -> IntakeResult:
@@ -124,8 +158,16 @@ def process_batch(engine: Engine, validator: Validator, contracts: Mapping[str, 
     result = ProcessResult()
     with store.session_scope(engine) as session:
         for message in store.claim_inbox(session, SOURCE, limit):
-            with session.begin_nested():
-                _process_one(session, message, validator, contracts, result)
+            try:
+                with session.begin_nested():
+                    _process_one(session, message, validator, contracts, result)
+            except (OperationalError, InterfaceError):
+                raise  # the database, not the document, is in trouble: fail the batch, retry it whole
+            except Exception as exc:  # noqa: BLE001 - quarantine, don't crash; the type says enough
+                reason = f"interne fout bij verwerken ({type(exc).__name__}); meld dit aan beheer"
+                store.quarantine(session, inbox_id=message.id, reason=reason)
+                store.mark_inbox(session, message, InboxStatus.QUARANTINED, reason)
+                result.quarantined += 1
     return result
 
 

@@ -46,9 +46,6 @@
 5. The simulators' test certificates are generated, not committed.
    - here: test_no_private_key_or_certificate_is_in_the_repository, test_every_test_pki_is_fresh_short_lived_
      and_private, test_generated_pki_folders_are_never_committed.
-
-Checks marked xfail(strict=True) document a weakness whose fix belongs to a file outside this change (see the
-reason); they start failing, as a reminder to drop the mark, once that fix is in.
 """
 
 from __future__ import annotations
@@ -116,8 +113,6 @@ ZGW_CLIENT = {"client_id": "vangnet", "zaaktype": f"{CAT}/zaaktypen/1", "statust
               "statustype_einde": f"{CAT}/statustypen/9", "roltype_betrokkene": f"{CAT}/roltypen/1",
               "bronorganisatie": "002220647"}
 MONDAY = dt.date(2027, 3, 1)
-REST_TLS_FIX = ("connectors/arbodienst/client.py and connectors/providers/client.py map a TLS alert on any "
-                "TransportError, not only on ConnectError (see the security report)")
 
 
 @pytest.fixture(scope="module")
@@ -217,8 +212,8 @@ def test_partner_refuses_a_client_without_an_accepted_certificate(partner, case,
 @pytest.mark.parametrize("case", ["no-client-cert", "unknown-ca"])
 @pytest.mark.parametrize("partner", [
     pytest.param(IB, id="ib"), pytest.param(SUWINET, id="suwinet"),
-    pytest.param(ARBODIENST, id="arbodienst", marks=pytest.mark.xfail(strict=True, reason=REST_TLS_FIX)),
-    pytest.param(FEED, id="provider-feed", marks=pytest.mark.xfail(strict=True, reason=REST_TLS_FIX)),
+    pytest.param(ARBODIENST, id="arbodienst"),
+    pytest.param(FEED, id="provider-feed"),
 ])
 def test_a_refused_client_certificate_is_a_tls_error_not_an_outage(partner, case, pki, other_pki):  # noqa: F811
     """TLS 1.3 refuses a client certificate after the client's handshake is done: the alert arrives on the first
@@ -385,12 +380,8 @@ def test_a_reply_under_an_expired_partner_certificate_is_refused(partner, pki, t
     pytest.param(lambda root: root.replace("http://", "http://127.0.0.1@") + "zaken/1", id="userinfo"),
     pytest.param(lambda root: root.replace("http://127.0.0.1:", "http://127.0.0.1:1@evil.example:"), id="at-host"),
     pytest.param(lambda root: root.replace("/zaken/api/v1/", "/ZAKEN/api/v1/") + "zaken/1", id="path-case"),
-    pytest.param(lambda root: root + "zaken/..;/..;/..;/admin", id="dot-dot-semicolon",
-                 marks=pytest.mark.xfail(strict=True, reason="connectors/rest.py pinned_url: '..;' (path parameter) "
-                                         "is a dot segment on Tomcat/Jetty/Spring (see the security report)")),
-    pytest.param(lambda root: root + "%2e%2e%5c%2e%2e%5cadmin", id="encoded-backslash",
-                 marks=pytest.mark.xfail(strict=True, reason="connectors/rest.py pinned_url: an encoded backslash is "
-                                         "a separator on IIS (see the security report)")),
+    pytest.param(lambda root: root + "zaken/..;/..;/..;/admin", id="dot-dot-semicolon"),  # Tomcat/Jetty/Spring
+    pytest.param(lambda root: root + "%2e%2e%5c%2e%2e%5cadmin", id="encoded-backslash"),  # IIS
 ])
 def test_zgw_client_refuses_more_url_tricks(make_url):
     """Absolute URLs come from the Zaken API and from our store; none of these may leave base_url."""

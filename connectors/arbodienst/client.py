@@ -22,7 +22,9 @@ from urllib.parse import quote, urlencode, urlsplit
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from connectors.rest import backoff_seconds, clean, pinned_url, problem_code_title, read_limited, retry_after_seconds
+from connectors.rest import (
+    backoff_seconds, clean, loads_json, pinned_url, problem_code_title, read_limited, retry_after_seconds,
+)
 from connectors.tls import TlsFilesError, caused_by_tls, client_ssl_context
 from mappings.arbodienst import (
     Booking,
@@ -246,6 +248,9 @@ class ArbodienstClient:
             raise ArbodienstUnavailable(f"arbodienst {name} refused the connection for {endpoint}; check base_url "
                                         "and that the API is up, try again later") from None
         except httpx.TransportError as exc:
+            if caused_by_tls(exc):  # TLS 1.3: a refused client certificate shows on the first read, not on connect
+                raise ArbodienstError(f"TLS with arbodienst {name} failed for {endpoint}; check ca_bundle_path, "
+                                      "the client certificate and the server certificate") from None
             raise ArbodienstUnavailable(f"arbodienst {name} dropped the connection during {endpoint} "
                                         f"({type(exc).__name__}); try again later") from None
         log.debug("arbodienst %s: %s -> HTTP %d", name, endpoint, resp.status_code)
@@ -262,7 +267,7 @@ class ArbodienstClient:
         name = self.settings.name
         if 200 <= status < 300:
             try:
-                return json.loads(raw) if raw else None
+                return loads_json(raw) if raw else None
             except ValueError:
                 raise ArbodienstProtocolError(f"arbodienst {name} answered {endpoint} with HTTP {status} but no "
                                               "JSON; check base_url") from None

@@ -23,7 +23,9 @@ from urllib.parse import quote, urlencode, urlsplit
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
-from connectors.rest import backoff_seconds, clean, pinned_url, problem_code_title, read_limited, retry_after_seconds
+from connectors.rest import (
+    backoff_seconds, clean, loads_json, pinned_url, problem_code_title, read_limited, retry_after_seconds,
+)
 from connectors.tls import TlsFilesError, caused_by_tls, client_ssl_context
 
 from .errors import FeedProtocolError, FeedRefusedUrl, FeedRejected, FeedTooLarge, FeedUnavailable, ProviderFeedError
@@ -163,7 +165,7 @@ class ProviderFeedClient:
 
     def _json(self, raw: bytes, endpoint: str) -> Any:
         try:
-            data = json.loads(raw)
+            data = loads_json(raw)
         except ValueError:
             raise self._protocol(endpoint, "no JSON; check base_url") from None
         if not isinstance(data, dict):
@@ -235,6 +237,9 @@ class ProviderFeedClient:
             raise FeedUnavailable(f"provider feed {name} refused the connection for {endpoint}; check base_url "
                                   "and that the feed is up, try again later") from None
         except httpx.TransportError as exc:
+            if caused_by_tls(exc):  # TLS 1.3: a refused client certificate shows on the first read, not on connect
+                raise ProviderFeedError(f"TLS with provider feed {name} failed for {endpoint}; check "
+                                        "ca_bundle_path, the client certificate and the server certificate") from None
             raise FeedUnavailable(f"provider feed {name} dropped the connection during {endpoint} "
                                   f"({type(exc).__name__}); try again later") from None
         status = resp.status_code

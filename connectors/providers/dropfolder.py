@@ -1,11 +1,13 @@
 """A drop folder for providers that deliver invoice files (SFTP, a shared share) instead of a feed.
 
 ``scan()`` yields the ``*.xml`` files directly in the folder, in name order, each read once and
-bounded. Anything else is skipped and listed in ``skipped`` with the reason: hidden files (leading
-dot), partial uploads (``.tmp``, ``.part``), names with a path separator or ``..``, symbolic links,
-sub-directories (vangnet's own ``processed/``, ``quarantine/`` and ``responses/`` silently), other
-file types and files over ``max_bytes``. The caller stores ``data`` raw, then calls ``mark_done``
-to move the file into ``processed/`` or ``quarantine/`` (created when missing).
+bounded. Anything else is skipped and listed in ``skipped`` with the reason: names with a path
+separator or ``..``, with control/format characters (a newline, a right-to-left override) or bytes
+that are not UTF-8, names over ``MAX_NAME`` characters, hidden files (leading dot), partial uploads
+(``.tmp``, ``.part``), symbolic links, sub-directories (vangnet's own ``processed/``, ``quarantine/``
+and ``responses/`` silently), other file types and files over ``max_bytes``. The caller stores
+``data`` raw, then calls ``mark_done`` to move the file into ``processed/`` or ``quarantine/``
+(created when missing).
 A move never overwrites: a name already there gets a numeric suffix (``inv.1.xml``).
 """
 
@@ -14,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +25,8 @@ from typing import Literal
 __all__ = ["DropFile", "DropFileChanged", "DropFolder"]
 
 MAX_BYTES = 20 * 1024 * 1024
+MAX_NAME = 120
+"""Longest file name taken: the name is the document's key in the inbox (``drop:<name>``, 128 characters)."""
 SUBFOLDERS = {"processed": "processed", "quarantined": "quarantine"}
 OWN_FOLDERS = frozenset(SUBFOLDERS.values()) | {"responses"}
 """Sub-folders vangnet itself keeps in a drop folder (``responses/``: status files for the provider); not reported."""
@@ -98,10 +103,14 @@ class DropFolder:
     def _read(self, name: str) -> DropFile | str | None:
         """The file, the reason it is skipped, or None for our own sub-folders."""
         path = self.path / name
-        if name.startswith("."):
-            return "hidden or partial file (leading dot)"
         if "\\" in name or "/" in name or ".." in name:
             return "unsafe name (path separator or '..')"
+        if any(unicodedata.category(c).startswith("C") for c in name):
+            return "unsafe name (control, format or non-UTF-8 character)"
+        if len(name) > MAX_NAME:
+            return f"name longer than {MAX_NAME} characters; rename it"
+        if name.startswith("."):
+            return "hidden or partial file (leading dot)"
         if name.lower().endswith(_PARTIAL):
             return "partial upload (.tmp/.part)"
         try:

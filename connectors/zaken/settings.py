@@ -23,7 +23,7 @@ Vertrouwelijkheid = Literal[
 def _http_url(value: str, what: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{what} must be an http(s) URL with a host, got {value!r}")
+        raise ValueError(f"{what} must be an http(s) URL with a host, got scheme {parts.scheme!r}")
     if parts.username or parts.password:
         raise ValueError(f"{what} must not contain credentials")
     return value
