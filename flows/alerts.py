@@ -266,15 +266,32 @@ def _quarantined(block_id: UUID):
 
 
 def _partner_down(block_id: UUID):
+    partner = ("{{ event.resource.id | replace('vangnet.partner.', '') | replace('vangnet.invoice-feed.', "
+               "'invoice feed ') }}")
     return _automation(
-        PARTNER_DOWN, "A partner's interface failed (vangnet.invoices.feed-failed).",
-        _on("vangnet.invoices.feed-failed"), block_id,
-        "vangnet: invoice feed {{ event.resource.id | replace('vangnet.invoice-feed.', '') }} failed",
-        "Invoice feed {{ event.resource.id | replace('vangnet.invoice-feed.', '') }} failed with "
-        "{{ event.payload.error }}" + _RUN + ". What was fetched stays; the rest is fetched on the next run.\n"
-        "If it keeps failing, check the feed URL and token, and ask the provider whether their service is up."
-        + _RUN_LINK,
+        PARTNER_DOWN, f"A partner stayed unavailable after its retries ({PARTNER_UNAVAILABLE_EVENT}, "
+                      "vangnet.invoices.feed-failed).",
+        _on(PARTNER_UNAVAILABLE_EVENT, "vangnet.invoices.feed-failed"), block_id,
+        f"vangnet: partner {partner} down",
+        f"{partner} failed with {{{{ event.payload.error }}}}" + _RUN + ". What was done stays; "
+        "{% if event.payload.waiting %}{{ event.payload.waiting }} item(s) and {% endif %}the rest wait for the "
+        "next run.\nIf it keeps failing, check the partner's URL, certificates and credentials, and ask the "
+        "partner whether their service is up." + _RUN_LINK,
     )
+
+
+PARTNER_UNAVAILABLE_EVENT = "vangnet.partner.unavailable"
+"""A partner stayed unavailable after the connector's bounded retries in a task (resource
+`vangnet.partner.<name>`; payload: the error's type and how many items wait)."""
+
+
+def partner_unavailable(partner: str, error: str, waiting: int = 0) -> None:
+    """Tell operators (the "partner down" alert) that `partner` could not be reached; `error` is an
+    exception type name, never its message (which may quote a record)."""
+    from prefect.events import emit_event
+
+    emit_event(event=PARTNER_UNAVAILABLE_EVENT, resource={"prefect.resource.id": f"vangnet.partner.{partner}"},
+               payload={"error": error, "waiting": waiting})
 
 
 def _needs_person(block_id: UUID):

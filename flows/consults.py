@@ -20,6 +20,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
 from flows import limits, runtime
+from flows.alerts import partner_unavailable
 from flows.errors import VangnetError
 from flows.settings import Settings
 from services import consults as consult_service
@@ -37,7 +38,8 @@ def arbodienst_client(settings: Settings | None = None):
 
     try:
         arbo = ArbodienstSettings(name=settings.arbodienst_name, base_url=settings.arbodienst_base_url,
-                                  token=settings.arbodienst_token, regio=settings.arbodienst_regio)
+                                  token=settings.arbodienst_token, regio=settings.arbodienst_regio,
+                                  **runtime.timeout(settings))
     except ValueError as exc:
         fields = ", ".join(".".join(map(str, e["loc"])) for e in getattr(exc, "errors", lambda: [])())
         hint = "Check the VANGNET_ARBODIENST_* variables, or unset VANGNET_ARBODIENST_BASE_URL."
@@ -57,20 +59,28 @@ def plan_task(engine, today: date, limit: int) -> consult_service.PlanResult:
 
 @task(name="cancel-consults-of-closed-cases", cache_policy=NO_CACHE)
 def cancel_task(engine, client, limit: int) -> consult_service.CancelResult:
-    return consult_service.cancel_for_closed_cases(engine, client, limit=limit)
+    return _noted(client, consult_service.cancel_for_closed_cases(engine, client, limit=limit))
 
 
 @task(name="follow-up-consults", task_run_name="follow-up-consults-{batch_number}", cache_policy=NO_CACHE)
 def follow_up_task(batch_number: int, engine, client, today: date, max_no_shows: int, limit: int,
                    after_id: int) -> consult_service.FollowUpResult:
-    return consult_service.follow_up(engine, client, today=today, max_no_shows=max_no_shows, limit=limit,
-                                     after_id=after_id)
+    return _noted(client, consult_service.follow_up(engine, client, today=today, max_no_shows=max_no_shows,
+                                                    limit=limit, after_id=after_id))
 
 
 @task(name="book-consults", task_run_name="book-consults-{batch_number}", cache_policy=NO_CACHE)
 def book_task(batch_number: int, engine, client, today: date, now: datetime, limit: int,
               after_id: int) -> consult_service.BookingResult:
-    return consult_service.book_pending(engine, client, today=today, now=now, limit=limit, after_id=after_id)
+    return _noted(client, consult_service.book_pending(engine, client, today=today, now=now, limit=limit,
+                                                       after_id=after_id))
+
+
+def _noted(client, result):
+    """`result`, after telling operators when the arbodienst could not be reached."""
+    if result.unavailable:
+        partner_unavailable(limit_name(client), "ArbodienstUnavailable")
+    return result
 
 
 def _run_name() -> str:

@@ -14,6 +14,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.events import emit_event
 
 from flows import limits, runtime
+from flows.alerts import partner_unavailable
 from flows.progress import BatchProgress
 from flows.settings import Settings
 from services import intake as intake_service
@@ -26,7 +27,13 @@ import store
 @task(name="pull-ib-page", task_run_name="pull-ib-page-{page_number}", cache_policy=NO_CACHE)
 def pull_ib_page(page_number: int, client, engine, page_size: int, now: datetime) -> PageResult:
     """Fetch one page after the cursor, store it raw with the cursor, acknowledge after the commit."""
-    return intake_service.pull_page(client, engine, source=SOURCE_IB, page_size=page_size, now=now)
+    from connectors.inlichtingenbureau import IbUnavailable
+
+    try:
+        return intake_service.pull_page(client, engine, source=SOURCE_IB, page_size=page_size, now=now)
+    except IbUnavailable as exc:
+        partner_unavailable(limits.IB, type(exc).__name__)
+        raise
 
 
 @task(name="process-inbox-batch", task_run_name="process-inbox-batch-{batch_number}", cache_policy=NO_CACHE)

@@ -32,16 +32,20 @@ DEMO_FEED = "reintegratie-demo"
 
 @dataclass(frozen=True)
 class Partners:
-    """The running stand-ins a caller still talks to: the IB endpoint, and the invoice feed to fill."""
+    """The running stand-ins a caller still talks to: the IB endpoint, the invoice feed to fill, and every
+    server by partner name (ib, suwinet, zgw, arbodienst, invoice-feed): fault knobs, request logs, state."""
 
     ib_endpoint: str
     invoice_feed: ProviderFeedSimulator
+    servers: Mapping[str, SimServer]
 
 
 @contextmanager
-def running_partners(data: Mapping[str, Any], workdir: Path, *, database_url: str) -> Iterator[Partners]:
+def running_partners(data: Mapping[str, Any], workdir: Path, *, database_url: str,
+                     seed: int | None = None) -> Iterator[Partners]:
     """Start the IB, Suwinet, zaaksysteem, arbodienst and invoice-feed simulators seeded from scenario data,
-    point the settings (environment) at them for the duration, and yield them."""
+    point the settings (environment) at them for the duration, and yield them. `seed` makes their
+    probabilistic faults (set later on `Partners.servers`) repeatable."""
     pki = generate_test_pki(workdir / "pki")
     security, tls = SimSecurity.from_pki(pki), server_ssl_context(pki)
     ib = IbSimulator(data["signalen"], security=security)
@@ -51,11 +55,11 @@ def running_partners(data: Mapping[str, Any], workdir: Path, *, database_url: st
     vandaag = date.fromisoformat(data["vandaag"])
     arbo = ArbodienstSimulator(token=secret, start_date=vandaag)
     feed = ProviderFeedSimulator(token=secret)
+    apps = {"ib": ib, "suwinet": suwinet, "zgw": zgw, "arbodienst": arbo, "invoice-feed": feed}
     with ExitStack() as stack:
-        for app in (ib, suwinet):
-            stack.enter_context(SimServer(app, tls=tls))
-        for app in (zgw, arbo, feed):
-            stack.enter_context(SimServer(app))
+        servers = {name: stack.enter_context(SimServer(app, tls=tls if name in ("ib", "suwinet") else None,
+                                                       seed=None if seed is None else seed + i))
+                   for i, (name, app) in enumerate(apps.items())}
         stack.enter_context(_environment({
             "VANGNET_DATABASE_URL": database_url, "VANGNET_GEMEENTECODE": data["gemeentecode"],
             **demo_ib_environment(pki),
@@ -70,7 +74,7 @@ def running_partners(data: Mapping[str, Any], workdir: Path, *, database_url: st
             "VANGNET_PROVIDER_FEED_TOKENS": json.dumps({DEMO_FEED: secret}),
         }))
         stack.callback(runtime.close_all)
-        yield Partners(ib_endpoint=ib.endpoint, invoice_feed=feed)
+        yield Partners(ib_endpoint=ib.endpoint, invoice_feed=feed, servers=servers)
 
 
 @contextmanager

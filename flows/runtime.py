@@ -57,7 +57,7 @@ def build_ib_client(settings: Settings, *, endpoint: str | None = None):
     try:
         ib_settings = IbSettings(
             endpoint=endpoint,
-            timeout_seconds=settings.ib_timeout,
+            timeout_seconds=settings.partner_timeout or settings.ib_timeout,
             client_cert_path=settings.ib_client_cert,
             client_key_path=settings.ib_client_key,
             ca_bundle_path=settings.ib_ca_bundle,
@@ -89,7 +89,7 @@ def suwinet_client(settings: Settings):
             reintegratie_endpoint=settings.suwinet_reintegratie_endpoint,
             werknemersverzekeringen_endpoint=settings.suwinet_wv_endpoint,
             client_cert_path=settings.suwinet_client_cert, client_key_path=settings.suwinet_client_key,
-            ca_bundle_path=settings.suwinet_ca_bundle,
+            ca_bundle_path=settings.suwinet_ca_bundle, **timeout(settings),
             digikoppeling={
                 "profile": settings.suwinet_profile,
                 "signing_key_path": settings.suwinet_signing_key,
@@ -123,6 +123,11 @@ def suwinet_lks_lookup(settings: Settings):
     return lookup
 
 
+def timeout(settings: Settings) -> dict[str, float]:
+    """The `timeout_seconds` of a connector's settings when `partner_timeout` is set (else its own default)."""
+    return {"timeout_seconds": settings.partner_timeout} if settings.partner_timeout else {}
+
+
 def zaken_client(settings: Settings):
     """The ZGW Zaken connector when a zaaksysteem is configured; None when not (no zaak is made)."""
     if not settings.zgw_base_url:
@@ -136,6 +141,7 @@ def zaken_client(settings: Settings):
             zaaktype=settings.zgw_zaaktype, statustype_intake=settings.zgw_statustype_intake,
             statustype_einde=settings.zgw_statustype_einde, roltype_betrokkene=settings.zgw_roltype_betrokkene,
             bronorganisatie=settings.zgw_bronorganisatie, verantwoordelijke_organisatie=settings.zgw_bronorganisatie,
+            **timeout(settings),
         )
     except ValueError as exc:
         fields = ", ".join(".".join(map(str, e["loc"])) for e in getattr(exc, "errors", lambda: [])())
@@ -216,7 +222,8 @@ def feed_clients(settings: Settings) -> dict:
     clients = {}
     for name, base_url in settings.provider_feeds.items():
         try:
-            feed = FeedSettings(name=name, base_url=base_url, token=settings.provider_feed_tokens.get(name))
+            feed = FeedSettings(name=name, base_url=base_url, token=settings.provider_feed_tokens.get(name),
+                                **timeout(settings))
         except ValueError as exc:  # name the fields, never the values: a URL may hold a password
             fields = ", ".join(".".join(map(str, e["loc"])) for e in getattr(exc, "errors", lambda: [])())
             raise VangnetError(f"The invoice feed {name!r} is configured wrongly: {fields or type(exc).__name__}",

@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     ib_signing_cert: Path | None = Field(default=None, description="Our 2W-be-S signing certificate (PEM).")
     ib_sender_cert: Path | None = Field(default=None, description="IB's signing certificate we trust (PEM).")
     ib_timeout: float = 30.0
+    partner_timeout: float | None = Field(default=None, gt=0, description=(
+        "Seconds any one partner call may take (IB, Suwinet, ZGW, arbodienst, invoice feeds); unset: each "
+        "connector's own (IB: ib_timeout)."))
     ib_page_size: int = Field(default=100, ge=1, le=1000)
     ib_max_attempts: int = Field(default=4, ge=1, le=10)
 

@@ -9,6 +9,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import limits, runtime
+from flows.alerts import partner_unavailable
 from flows.errors import VangnetError
 from flows.settings import Settings
 from services.intake import DUTCH_TIME
@@ -18,8 +19,11 @@ from services.intake import DUTCH_TIME
 def decide_batch(batch_number: int, engine, gemeentecode: str, today: date, limit: int, lks_lookup, after_id: int):
     from services.takeover import decide_pending
 
-    return decide_pending(engine, eigen_gemeentecode=gemeentecode, today=today, limit=limit, lks_lookup=lks_lookup,
-                          after_id=after_id)
+    result = decide_pending(engine, eigen_gemeentecode=gemeentecode, today=today, limit=limit, lks_lookup=lks_lookup,
+                            after_id=after_id)
+    if result.lookup_failed:
+        partner_unavailable(limits.SUWINET, result.lookup_error or "onbekend", len(result.lookup_failed))
+    return result
 
 
 def _run_name() -> str:

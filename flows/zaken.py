@@ -8,6 +8,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from flows import limits, runtime
+from flows.alerts import partner_unavailable
 from flows.settings import Settings
 from services import zaken as zaken_service
 from services.intake import DUTCH_TIME
@@ -16,7 +17,10 @@ from services.intake import DUTCH_TIME
 @task(name="perform-zaak-effects", cache_policy=NO_CACHE)
 def perform_zaak_effects(engine, client, today: date, limit: int) -> zaken_service.ZakenResult:
     zaken_service.queue_closures(engine)
-    return zaken_service.process_zaken_outbox(engine, client, today=today, limit=limit)
+    result = zaken_service.process_zaken_outbox(engine, client, today=today, limit=limit)
+    if result.unavailable:
+        partner_unavailable(limits.ZGW, result.unavailable, result.failed)
+    return result
 
 
 def _run_name() -> str:

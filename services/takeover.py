@@ -58,6 +58,8 @@ class TakeoverResult:
     case_refs: list[str] = field(default_factory=list)
     claimed: int = 0
     lookup_failed: list[str] = field(default_factory=list)
+    lookup_error: str | None = None
+    """The error type of a failed Suwinet lookup (the last one), for the operators' alert."""
     errors: list[str] = field(default_factory=list)
     last_case_id: int | None = None
 
@@ -114,6 +116,7 @@ def decide_pending(
                     "reden": "LKS opvragen bij Suwinet is mislukt; de overnametoets volgt bij een volgende run",
                 })
                 result.lookup_failed.append(case.ref)
+                result.lookup_error = type(answer).__name__
                 continue
             _decide_one(session, case, eigen_gemeentecode, today, result, suwinet=answer)
     return result

@@ -32,6 +32,8 @@ class ZakenResult:
 
     done: dict[str, int] = field(default_factory=dict)
     failed: int = 0
+    unavailable: str | None = None
+    """The error type when the zaaksysteem could not be reached (after the client's retries)."""
 
     def count(self, effect: str) -> None:
         self.done[effect] = self.done.get(effect, 0) + 1
@@ -64,11 +66,13 @@ def process_zaken_outbox(engine: Engine, client, *, today: date, limit: int) -> 
                 try:
                     _perform(session, client, item, case, today)
                 except ZakenUnavailable as exc:
-                    blind_retry_safe = effect in ("zaak.create",) or not exc.maybe_processed
-                    store.mark_outbox_failed(session, item, str(exc), max_attempts=5 if blind_retry_safe else 1)
+                    # Safe to try again: a zaak is found by its identificatie, and a status or rol whose answer
+                    # was lost is looked for on the zaak before it is sent again (_stored_already).
+                    store.mark_outbox_failed(session, item, str(exc), max_attempts=MAX_ATTEMPTS)
                     result.failed += 1
-                    if blind_retry_safe:
-                        break  # the zaaksysteem is struggling: leave the rest for the next run
+                    if not exc.maybe_processed:
+                        result.unavailable = type(exc).__name__
+                    break  # the zaaksysteem is struggling: leave the rest of this kind for the next run
                 except ZakenError as exc:
                     store.mark_outbox_failed(session, item, str(exc), max_attempts=1)
                     result.failed += 1
@@ -78,8 +82,16 @@ def process_zaken_outbox(engine: Engine, client, *, today: date, limit: int) -> 
     return result
 
 
+MAX_ATTEMPTS = 5
+"""Attempts of one zaak effect over runs before it waits for a person (FAILED)."""
+
+
 def _perform(session, client, item: OutboxItem, case: Case, today: date) -> None:
     settings = client.settings
+    if item.attempts and item.effect != "zaak.create" and _stored_already(client, item.effect, case.zaak_url):
+        store.record_audit(session, actor=ACTOR, action=item.effect, case_id=case.id,
+                           details={"reden": "bij een eerdere poging opgeslagen; het antwoord ging verloren"})
+        return
     if item.effect == "zaak.create":
         identificatie = zaak_identificatie(case.ref, case.gemeentecode)
         zaak = client.create_zaak(identificatie, omschrijving=zaak_omschrijving(case.ref),
@@ -101,3 +113,11 @@ def _perform(session, client, item: OutboxItem, case: Case, today: date) -> None
         client.close_zaak(case.zaak_url, datum=case.closed_on, toelichting=f"Zaak {case.ref} afgesloten")
         store.record_audit(session, actor=ACTOR, action="zaak.closed", case_id=case.id,
                            details={"closed_on": case.closed_on.isoformat(), "status": case.status.value})
+
+
+def _stored_already(client, effect: str, zaak_url: str) -> bool:
+    """Whether an earlier attempt of `effect` reached the zaak after all (its answer was lost): the intake
+    status is the zaak's first status, the betrokkene its only rol, and closing sets the einddatum."""
+    progress = client.zaak_progress(zaak_url)
+    return {"zaak.status": progress.status is not None, "zaak.rol": progress.rollen > 0,
+            "zaak.close": progress.einddatum is not None}[effect]

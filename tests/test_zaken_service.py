@@ -85,7 +85,7 @@ def test_5xx_is_retried_and_still_one_zaak(zgw, engine):
     assert result.failed == 0 and sim.counts() == {"zaken": 1, "statussen": 1, "rollen": 1}
 
 
-def test_status_that_may_have_been_stored_is_not_repeated_blindly(zgw, engine):
+def test_status_that_may_have_been_stored_is_looked_for_before_it_is_sent_again(zgw, engine):
     sim, server, client = zgw
     taken_over_case(engine)
     # let the create succeed, then lose the answer of the status POST
@@ -97,8 +97,29 @@ def test_status_that_may_have_been_stored_is_not_repeated_blindly(zgw, engine):
 
     client.set_status = set_status_lost
     result = zaken_service.process_zaken_outbox(engine, client, today=TODAY, limit=10)
-    assert result.failed == 1 and outbox_status(engine)["zaak.status"] == "FAILED"
-    assert sim.counts()["statussen"] == 1  # stored once; we did not post it again
+    assert result.failed == 1 and outbox_status(engine)["zaak.status"] == "PENDING"
+    assert result.unavailable is None  # the zaaksysteem answered: not "down"
+    client.set_status = orig
+    result = zaken_service.process_zaken_outbox(engine, client, today=TODAY, limit=10)
+    assert result.done == {"zaak.status": 1} and outbox_status(engine)["zaak.status"] == "DONE"
+    assert sim.counts()["statussen"] == 1  # stored once: found on the zaak, not posted again
+
+
+def test_status_that_was_not_stored_is_sent_again_in_the_next_run(zgw, engine):
+    sim, server, client = zgw
+    taken_over_case(engine)
+    orig = client.set_status
+
+    def set_status_failing(*args, **kwargs):
+        server.set_faults(status_next=1, status_code=500)  # refused before the zaaksysteem stored it
+        return orig(*args, **kwargs)
+
+    client.set_status = set_status_failing
+    assert zaken_service.process_zaken_outbox(engine, client, today=TODAY, limit=10).failed == 1
+    assert sim.counts()["statussen"] == 0
+    client.set_status = orig
+    assert zaken_service.process_zaken_outbox(engine, client, today=TODAY, limit=10).done == {"zaak.status": 1}
+    assert sim.counts()["statussen"] == 1
 
 
 def test_closed_case_closes_its_zaak_once(zgw, engine):

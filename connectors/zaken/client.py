@@ -20,7 +20,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
-from connectors.rest import backoff_seconds, clean, pinned_url, read_limited, retry_after_seconds
+from connectors.rest import backoff_seconds, clean, loads_json, pinned_url, read_limited, retry_after_seconds
 from connectors.tls import caused_by_tls, client_ssl_context
 from mappings.zgw import rol_body, status_body, zaak_body
 
@@ -35,7 +35,7 @@ from .errors import (
 )
 from .settings import ZakenSettings
 
-__all__ = ["Zaak", "ZakenClient"]
+__all__ = ["Zaak", "ZaakProgress", "ZakenClient"]
 
 log = logging.getLogger(__name__)
 CRS = "EPSG:4326"
@@ -50,6 +50,16 @@ class Zaak:
     url: str
     identificatie: str
     uuid: str
+
+
+@dataclass(frozen=True)
+class ZaakProgress:
+    """What a zaak already has (its current status, how many rollen, its einddatum): to learn whether a
+    status or rol whose answer was lost was stored after all."""
+
+    status: str | None
+    rollen: int
+    einddatum: str | None
 
 
 class ZakenClient:
@@ -85,10 +95,15 @@ class ZakenClient:
                          startdatum=startdatum, registratiedatum=registratiedatum, toelichting=toelichting,
                          vertrouwelijkheidaanduiding=s.vertrouwelijkheidaanduiding)
         try:
-            return self._zaak(self._call("POST", "zaken", body=body, idempotent=True), "POST zaken")
+            zaak = self._zaak(self._call("POST", "zaken", body=body, idempotent=True), "POST zaken")
         except ZakenRejected as exc:
             if exc.status != 400 or NIET_UNIEK not in exc.param_codes:
                 raise
+        else:
+            if zaak.identificatie != identificatie:  # never store someone else's zaak on this case
+                raise ZakenProtocolError(f"Zaken API {s.host} answered POST zaken with another zaak than "
+                                         f"{identificatie}; the answer was not used, check the Zaken API")
+            return zaak
         found = self._search(identificatie)
         if found is None:
             raise ZakenProtocolError(f"Zaken API {s.host} said zaak {identificatie} exists but does not find it "
@@ -103,6 +118,16 @@ class ZakenClient:
     def get_zaak(self, zaak_url: str) -> Zaak:
         """Read one zaak by its URL (which must lie under ``base_url``)."""
         return self._zaak(self._call("GET", zaak_url), "GET zaak")
+
+    def zaak_progress(self, zaak_url: str) -> ZaakProgress:
+        """The zaak's current status URL, number of rollen and einddatum (read-only, safe to retry)."""
+        data = self._call("GET", zaak_url)
+        if not isinstance(data, dict) or not isinstance(data.get("rollen", []), list):
+            raise ZakenProtocolError(f"Zaken API {self.settings.host} answered GET zaak without a zaak; check base_url")
+        status, einddatum = data.get("status"), data.get("einddatum")
+        return ZaakProgress(status=status if isinstance(status, str) and status else None,
+                            rollen=len(data.get("rollen") or []),
+                            einddatum=einddatum if isinstance(einddatum, str) and einddatum else None)
 
     def set_status(self, zaak_url: str, statustype: str, datum_status_gezet: datetime | date,
                    toelichting: str | None = None) -> str:
@@ -247,7 +272,7 @@ class ZakenClient:
         host = self.settings.host
         if 200 <= status < 300:
             try:
-                return json.loads(raw) if raw else None
+                return loads_json(raw) if raw else None
             except ValueError:
                 raise ZakenProtocolError(f"Zaken API {host} answered {endpoint} with HTTP {status} but no "
                                          "JSON; check base_url") from None
@@ -273,7 +298,7 @@ class ZakenClient:
 def _problem(raw: bytes) -> tuple[str | None, str | None, tuple[tuple[str, str], ...]]:
     """``code``, ``title`` and ``(name, code)`` pairs of a ZGW problem answer; values are never read."""
     try:
-        data = json.loads(raw)
+        data = loads_json(raw)
     except ValueError:
         return None, None, ()
     if not isinstance(data, dict):
