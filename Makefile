@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench install clean-state scale-out scale-out-down
+.PHONY: demo test bench reliability install clean-state scale-out scale-out-down
 
 # The management report is tested in headless Chromium: Debian's package (no browser download at run time).
 CHROMIUM := /usr/bin/chromium
@@ -32,6 +32,16 @@ test: $(STAMP) $(CHROMIUM)
 # bench/results.json and bench/results.md. Not part of `make test` (a quick smoke variant is).
 bench: $(STAMP)
 	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/python -m bench
+
+# Reliability and security (issue 10). Crash consistency: the worker is SIGKILLed at >= 200 points (after an SQL
+# statement, after a commit, before a request, after an answer, on a timer), restarted, and nothing may be lost
+# or doubled; prints the table and writes reliability/results.{md,json}. Then the fault run (30 % chaos at every
+# partner, with its privacy scan), the hostile-input corpus and the security checks. CI-sized variants of all of
+# them run in `make test`.
+reliability: $(STAMP)
+	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/python -m reliability --trials 200
+	PREFECT_SERVER_ANALYTICS_ENABLED=false $(BIN)/python -m pytest -q tests/test_fault_run.py \
+	  tests/test_hostile_inputs.py tests/test_security_suite.py tests/test_crash_consistency.py
 
 # Remove local state (database, Prefect home, logs); stops the local Prefect server first.
 clean-state: $(STAMP)

@@ -5,9 +5,12 @@ Effects, each with its own idempotency key and its own transaction:
   deterministic identificatie, so a retry or restart finds the existing zaak instead of making a second;
   then queue the start status and the rol.
 - `zaak.status`  (key `zaak.status:intake:<ref>`) and `zaak.rol` (key `zaak.rol:<ref>`): the ZGW API
-  can't make a repeated POST harmless, so when a failure may have reached the server the item is set
-  FAILED for a person to check instead of being retried blindly.
-- `zaak.close`   (key `zaak.close:<ref>`, queued by `queue_closures` for closed cases with a zaak).
+  can't make a repeated POST harmless, and an earlier attempt may have been stored while its answer was
+  lost or the worker died before its commit. So the zaak is read first: the intake status is its first
+  status and the betrokkene its only rol (the zaak is ours), and one it already has is taken as done.
+- `zaak.close`   (key `zaak.close:<ref>`, queued by `queue_closures` for closed cases with a zaak): done
+  when the zaak has its einddatum.
+A failed effect is tried again by later runs, up to MAX_ATTEMPTS, then waits for a person (FAILED).
 """
 
 from __future__ import annotations
@@ -66,8 +69,8 @@ def process_zaken_outbox(engine: Engine, client, *, today: date, limit: int) -> 
                 try:
                     _perform(session, client, item, case, today)
                 except ZakenUnavailable as exc:
-                    # Safe to try again: a zaak is found by its identificatie, and a status or rol whose answer
-                    # was lost is looked for on the zaak before it is sent again (_stored_already).
+                    # Safe to try again: a zaak is found by its identificatie, and a status or rol is looked
+                    # for on the zaak before it is sent (_stored_already).
                     store.mark_outbox_failed(session, item, str(exc), max_attempts=MAX_ATTEMPTS)
                     result.failed += 1
                     if not exc.maybe_processed:
@@ -88,9 +91,11 @@ MAX_ATTEMPTS = 5
 
 def _perform(session, client, item: OutboxItem, case: Case, today: date) -> None:
     settings = client.settings
-    if item.attempts and item.effect != "zaak.create" and _stored_already(client, item.effect, case.zaak_url):
+    # A status or rol is not idempotent at the zaaksysteem: an earlier attempt may have stored it and then lost
+    # its answer, or the worker died before this item's commit. Look on the zaak first (one GET).
+    if item.effect != "zaak.create" and _stored_already(client, item.effect, case.zaak_url):
         store.record_audit(session, actor=ACTOR, action=item.effect, case_id=case.id,
-                           details={"reden": "bij een eerdere poging opgeslagen; het antwoord ging verloren"})
+                           details={"reden": "bij een eerdere poging al opgeslagen; niet opnieuw verstuurd"})
         return
     if item.effect == "zaak.create":
         identificatie = zaak_identificatie(case.ref, case.gemeentecode)
