@@ -155,7 +155,11 @@ def test_prefect_keeps_the_runs_after_the_demo_exited(demo_runs):
     assert httpx.get(api.removesuffix("/api") + "/", timeout=10).status_code == 200  # the UI is served
 
 
-def test_no_bsn_anywhere(demo_runs):
+MEDICAL_WORDS = ("burn-out", "sertraline", "gedragstherapie", "huilbuien", "overbelasting")
+"""From the arbodienst simulator's advice document: what the medical guard keeps out."""
+
+
+def test_no_bsn_or_medical_word_anywhere(demo_runs):
     env, home, results = demo_runs
     bsns = {r["bsn"] for r in demo_records()}
     api = f"http://127.0.0.1:{env['VANGNET_PREFECT_PORT']}/api"
@@ -169,7 +173,8 @@ def test_no_bsn_anywhere(demo_runs):
                 continue  # our own store holds BSNs by design; everything else must not
             haystacks[str(path.relative_to(home))] = path.read_bytes().decode("latin-1")
     assert any(k.startswith("prefect") for k in haystacks), "the Prefect database was not scanned"
-    leaks = [(where, bsn) for where, text in haystacks.items() for bsn in bsns if bsn in text]
+    leaks = [(where, word) for where, text in haystacks.items() for word in (*bsns, *MEDICAL_WORDS)
+             if word in text.lower()]
     assert leaks == []
     # The scan itself must be able to find a BSN: our own store does hold them.
     assert any(b in (home / "vangnet.db").read_bytes().decode("latin-1") for b in bsns)
