@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 import httpx
 import pytest
@@ -37,6 +37,7 @@ def vangnet_home(tmp_path, monkeypatch):
 def test_intake_flow_pages_batches_and_gap_alert(prefect_server, vangnet_home):
     from flows.intake import intake_flow
 
+    started = datetime.now(timezone.utc).isoformat()  # the server is shared: count only this test's task runs
     bsns = ["999990019", "999990020", "999990032", "999990044", "999990056"]
     sim = IbSimulator([ziekmelding(i + 1, b) for i, b in enumerate(bsns)] + [ziekmelding(9, "999990068")],
                       security=SimSecurity.from_pki(vangnet_home))
@@ -48,5 +49,6 @@ def test_intake_flow_pages_batches_and_gap_alert(prefect_server, vangnet_home):
 
     events = events_named(prefect_server, "vangnet.intake.sequence-gap")
     assert [(e["payload"]["first"], e["payload"]["last"]) for e in events] == [(6, 8)]
-    task_runs = httpx.post(f"{prefect_server}/task_runs/filter", json={}, timeout=10).json()
+    task_runs = httpx.post(f"{prefect_server}/task_runs/filter", timeout=10,
+                           json={"task_runs": {"start_time": {"after_": started}}}).json()
     assert sum(r["name"].startswith("pull-ib-page") for r in task_runs) == 3  # one task per page, not per signal
