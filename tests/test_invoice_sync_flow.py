@@ -71,12 +71,12 @@ def test_sync_fetches_checks_exports_and_answers(prefect_server, home, tmp_path,
     assert {p.name.rsplit(".", 2)[1] for p in (drop / "responses").iterdir()} == {"received", "accepted", "rejected"}
 
     artifact = httpx.post(f"{prefect_server}/artifacts/filter", timeout=10,
-                          json={"artifacts": {"key": {"any_": [ARTIFACT_KEY]}}}).json()
+                          json={"artifacts": {"key": {"any_": [ARTIFACT_KEY]}}, "sort": "CREATED_DESC"}).json()
     table = json.loads(artifact[0]["data"]) if isinstance(artifact[0]["data"], str) else artifact[0]["data"]
     assert sorted(r["invoice"] for r in table) == ["S-1", "S-2", "S-3", "S-4"]
     assert {r["verdict"] for r in table} == {"APPROVED", "DISPUTED", "REJECTED"}
     progress = httpx.post(f"{prefect_server}/artifacts/filter", timeout=10,
-                          json={"artifacts": {"key": {"any_": ["invoice-progress"]}}}).json()
+                          json={"artifacts": {"key": {"any_": ["invoice-progress"]}}, "sort": "CREATED_DESC"}).json()
     assert progress and float(progress[0]["data"]) == 100.0  # 5 documents in batches of 2: a progress bar
     assert progress[0]["description"] == "invoices checked: 5 of 5"
     task_runs = httpx.post(f"{prefect_server}/task_runs/filter", timeout=10,
